@@ -1,0 +1,43 @@
+"""Test-wide settings: real mirrored data, an isolated cache, and the `gpu` marker."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Tests read the real mirrored data through the same loaders users get: point the mirror at
+# ../shared/data unless the caller chose another, and keep the test cache inside the repo
+# (ignored by git) so that decoded data sets are reused between runs.
+os.environ.setdefault("NEUROALIGN_MIRROR", str(SHARED_DATA))
+os.environ.setdefault("NEUROALIGN_HOME", str(REPO / ".cache" / "test-home"))
+os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
+os.environ.setdefault("RESULTCACHING_DISABLE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    if has_cuda:
+        return
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The mirrored real data (../shared/data); tests that need it skip if it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data (the data mirror) is not present")
+    return SHARED_DATA
