@@ -18,7 +18,7 @@ import re
 import sys
 from types import ModuleType
 
-__all__ = ["import_torchvision", "TORCHVISION_OPS_SHIMMED"]
+__all__ = ["TORCHVISION_OPS_SHIMMED", "import_torchvision"]
 
 # Schemas of the operators torchvision's C++ library would register (torchvision/csrc/ops).
 _SCHEMAS: dict[str, str] = {
@@ -93,7 +93,7 @@ def _declare_all_schemas() -> None:
     import torch
 
     if _library is None:
-        _library = torch.library.Library("torchvision", "FRAGMENT")  # noqa: TOR901
+        _library = torch.library.Library("torchvision", "FRAGMENT")
     for name, schema in _SCHEMAS.items():
         if not _op_exists(name):
             _library.define(schema)

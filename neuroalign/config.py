@@ -93,7 +93,9 @@ def _field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *, config_flag: bool = True) -> None:
+def add_config_arguments(
+    parser: argparse.ArgumentParser, cls: type, *, config_flag: bool = True
+) -> None:
     """Add one ``--flag`` per field of dataclass ``cls`` (and ``--config FILE.yaml``)."""
     hints = _field_types(cls)
     group = parser.add_argument_group(f"{cls.__name__} options")
@@ -162,7 +164,9 @@ def load_config(cls: type[T], path: str | Path | None = None, **overrides: Any) 
         except yaml.YAMLError as err:
             raise ValueError(f"{path}: not valid YAML: {err}") from None
         if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a mapping of option: value, got {type(loaded).__name__}")
+            raise ValueError(
+                f"{path}: expected a mapping of option: value, got {type(loaded).__name__}"
+            )
         values.update(_coerce(cls, loaded, str(path)))
     values.update(_coerce(cls, overrides, "arguments"))
     return cls(**values)

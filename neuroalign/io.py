@@ -27,7 +27,8 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".part", dir=target.parent)
+    # the temporary name ends with ``suffix`` so writers that infer a format from it still work
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.part-", suffix=suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

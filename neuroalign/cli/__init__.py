@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module_name in SUBCOMMANDS.items():
+    for _name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(f"neuroalign.cli.{module_name}")
         module.add_parser(subparsers)
     return parser

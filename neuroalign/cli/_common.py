@@ -9,7 +9,9 @@ from typing import Any
 __all__ = ["add_subparser", "not_landed"]
 
 
-def add_subparser(subparsers: Any, name: str, help: str, description: str) -> argparse.ArgumentParser:
+def add_subparser(
+    subparsers: Any, name: str, help: str, description: str
+) -> argparse.ArgumentParser:
     """A sub-command parser with the house formatting (description shown verbatim)."""
     return subparsers.add_parser(
         name,
