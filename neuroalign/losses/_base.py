@@ -1,0 +1,79 @@
+"""Shared input checks and the DDP-aware ``nn.Module`` base of the losses."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from neuroalign.losses.distributed import gather_batch, get_world_size, scale_gradient
+
+__all__ = ["EmbeddingLoss", "check_embeddings", "check_positive"]
+
+
+def check_embeddings(z: object, loss: str, min_batch: int = 1, check_finite: bool = True) -> None:
+    """Raise ``ValueError`` unless ``z`` is a floating tensor (n_views >= 2, batch >= min_batch, dim).
+
+    ``loss`` names the caller in the message.
+    """
+    if not isinstance(z, torch.Tensor):
+        raise ValueError(f"{loss}: z must be a torch.Tensor, got {type(z).__name__}")
+    if z.ndim != 3:
+        raise ValueError(
+            f"{loss}: z must have shape (n_views, batch, dim), got {z.ndim}-D shape "
+            f"{tuple(z.shape)}"
+        )
+    if not z.is_floating_point():
+        raise ValueError(f"{loss}: z must be a floating-point tensor, got {z.dtype}")
+    n_views, batch, dim = z.shape
+    if n_views < 2:
+        raise ValueError(f"{loss}: needs n_views >= 2 augmented views per image, got {n_views}")
+    if batch < min_batch:
+        raise ValueError(f"{loss}: needs a batch of >= {min_batch} images, got {batch}")
+    if dim < 1:
+        raise ValueError(f"{loss}: embedding dim must be >= 1, got {dim}")
+    if check_finite and not bool(torch.isfinite(z).all()):
+        n_bad = int((~torch.isfinite(z)).sum())
+        raise ValueError(f"{loss}: z contains {n_bad} NaN/inf value(s)")
+
+
+def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
+    """Return ``float(value)`` or raise ``ValueError`` if it is not finite and > 0 (>= 0)."""
+    value = float(value)
+    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value}")
+    return value
+
+
+class EmbeddingLoss(nn.Module):
+    """Base of the loss modules: ``forward(z)`` with z (n_views, batch, dim) -> scalar.
+
+    With ``gather_distributed=True`` and an initialised process group, the embeddings of all
+    ranks are gathered along the batch axis (local slice differentiable), the loss of the global
+    batch is computed, and its gradient is multiplied by the world size so that DDP's gradient
+    averaging reproduces the single-process gradients (see :mod:`neuroalign.losses.distributed`).
+    Subclasses implement :meth:`compute` (the pure loss function of the full batch, which
+    validates its input) and set ``name``.
+    """
+
+    name = "loss"
+
+    def __init__(self, gather_distributed: bool = True) -> None:
+        super().__init__()
+        self.gather_distributed = bool(gather_distributed)
+
+    def compute(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        world = get_world_size() if self.gather_distributed else 1
+        if world > 1:
+            # structure is checked locally; NaN/inf is checked inside gather_batch so that all
+            # ranks raise together instead of leaving the others waiting in a collective
+            check_embeddings(z, self.name, min_batch=1, check_finite=False)
+            z = gather_batch(z, dim=1)
+        loss = self.compute(z)
+        return scale_gradient(loss, world)
