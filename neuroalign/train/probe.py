@@ -1,0 +1,277 @@
+"""Linear-probe evaluation of a frozen backbone (the standard SSL protocol).
+
+Chen et al. 2020 (SimCLR) and Zhang, Heeger & Martiniani 2025 (CLAMP): the projection head
+is removed, the backbone is frozen, its pooled features are extracted once (centre view, no
+augmentation), and a linear softmax classifier is trained on the training split and scored
+(top-1) on the test split. Two solvers:
+
+- ``"lbfgs"`` (default): multinomial logistic regression with an L2 penalty, full batch, on
+  standardised features, minimised with ``torch.optim.LBFGS`` (strong-Wolfe line search);
+- ``"sklearn"``: ``sklearn.linear_model.LogisticRegression`` on the same features (reference).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from neuroalign.train.augment import normalize
+
+__all__ = [
+    "ProbeConfig",
+    "ProbeResult",
+    "extract_features",
+    "fit_linear_probe",
+    "preprocess_for_eval",
+    "run_probe",
+]
+
+
+def preprocess_for_eval(
+    images: torch.Tensor,
+    image_size: int,
+    resize: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+) -> torch.Tensor:
+    """Evaluation transform: resize the shorter side to ``resize``, centre-crop ``image_size``,
+    normalise. uint8 (B, 3, H, W) -> float32 (B, 3, image_size, image_size)."""
+    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+    h, w = x.shape[-2:]
+    if min(h, w) != resize:
+        scale = resize / min(h, w)
+        new = (max(resize, round(h * scale)), max(resize, round(w * scale)))
+        x = F.interpolate(x, size=new, mode="bilinear", antialias=True, align_corners=False)
+        h, w = new
+    if (h, w) != (image_size, image_size):
+        if min(h, w) < image_size:
+            raise ValueError(f"cannot centre-crop {image_size} px from images of {h}x{w}")
+        top, left = (h - image_size) // 2, (w - image_size) // 2
+        x = x[..., top : top + image_size, left : left + image_size]
+    return normalize(x.clamp(0, 1), mean, std)
+
+
+@torch.no_grad()
+def extract_features(
+    backbone: nn.Module,
+    images: torch.Tensor,
+    preprocessing: dict,
+    *,
+    batch_size: int = 512,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """Backbone features (N, D) float32 on CPU of uint8 images (N, 3, H, W), in eval mode."""
+    was_training = backbone.training
+    backbone.eval()
+    out = []
+    for start in range(0, images.shape[0], batch_size):
+        batch = images[start : start + batch_size].to(device, non_blocking=True)
+        x = preprocess_for_eval(
+            batch,
+            int(preprocessing["image_size"]),
+            int(preprocessing["resize"]),
+            preprocessing["mean"],
+            preprocessing["std"],
+        )
+        out.append(backbone(x).float().flatten(1).cpu())
+    backbone.train(was_training)
+    if not out:
+        raise ValueError("no images to extract features from")
+    return torch.cat(out)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Top-1 accuracies in [0, 1] of a linear probe, with its settings."""
+
+    train_top1: float
+    test_top1: float
+    n_train: int
+    n_test: int
+    feature_dim: int
+    n_classes: int
+    method: str
+    l2: float
+
+
+def _standardise(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = train.mean(0, keepdim=True)
+    std = train.std(0, keepdim=True).clamp(min=1e-6)
+    return (train - mean) / std, (test - mean) / std
+
+
+def fit_linear_probe(
+    train_features: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_features: torch.Tensor,
+    test_labels: torch.Tensor,
+    *,
+    method: str = "lbfgs",
+    l2: float = 1e-4,
+    max_iter: int = 500,
+    n_classes: int | None = None,
+) -> ProbeResult:
+    """Train a linear softmax classifier on frozen features and report top-1 accuracy.
+
+    Args:
+        train_features: (n_train, D); train_labels: (n_train,) ints.
+        test_features: (n_test, D); test_labels: (n_test,) ints.
+        method: ``"lbfgs"`` (torch, L2 penalty ``l2 * ||W||^2 / 2`` on the mean loss) or
+            ``"sklearn"`` (LogisticRegression with ``C = 1 / (l2 * n_train)``, the same
+            objective up to a constant factor).
+    """
+    if method not in ("lbfgs", "sklearn"):
+        raise ValueError(f"unknown probe method {method!r}; valid: lbfgs, sklearn")
+    if train_features.shape[0] != train_labels.shape[0]:
+        raise ValueError("train_features and train_labels have different lengths")
+    if test_features.shape[0] != test_labels.shape[0]:
+        raise ValueError("test_features and test_labels have different lengths")
+    if not torch.isfinite(train_features).all() or not torch.isfinite(test_features).all():
+        raise ValueError("features contain NaN or infinite values")
+    xtr, xte = _standardise(train_features.double(), test_features.double())
+    ytr, yte = train_labels.long(), test_labels.long()
+    n_classes = int(n_classes or int(max(ytr.max(), yte.max())) + 1)
+    if method == "sklearn":
+        from sklearn.linear_model import LogisticRegression
+
+        clf = LogisticRegression(C=1.0 / (l2 * xtr.shape[0]), max_iter=max_iter)
+        clf.fit(xtr.numpy(), ytr.numpy())
+        train_pred = torch.as_tensor(clf.predict(xtr.numpy()))
+        test_pred = torch.as_tensor(clf.predict(xte.numpy()))
+    else:
+        weight = torch.zeros(xtr.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
+        bias = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS(
+            [weight, bias], max_iter=max_iter, line_search_fn="strong_wolfe", tolerance_grad=1e-9
+        )
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            loss = F.cross_entropy(xtr @ weight + bias, ytr) + 0.5 * l2 * weight.pow(2).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        with torch.no_grad():
+            train_pred = (xtr @ weight + bias).argmax(1)
+            test_pred = (xte @ weight + bias).argmax(1)
+    return ProbeResult(
+        train_top1=float((train_pred == ytr).double().mean()),
+        test_top1=float((test_pred == yte).double().mean()),
+        n_train=int(xtr.shape[0]),
+        n_test=int(xte.shape[0]),
+        feature_dim=int(xtr.shape[1]),
+        n_classes=n_classes,
+        method=method,
+        l2=float(l2),
+    )
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Options of ``neuroalign probe CHECKPOINT``."""
+
+    dataset: str | None = field(
+        default=None,
+        metadata={
+            "help": "cifar10, imagenette or an ImageFolder root with train/ and test/ "
+            "(default: the data set the checkpoint was trained on)"
+        },
+    )
+    method: str = field(
+        default="lbfgs", metadata={"help": "lbfgs (torch) or sklearn (LogisticRegression)"}
+    )
+    l2: float = field(default=1e-4, metadata={"help": "L2 penalty of the classifier"})
+    max_iter: int = field(default=500, metadata={"help": "solver iterations"})
+    train_subset: int | None = field(
+        default=None, metadata={"help": "use N training images spread over the split"}
+    )
+    test_subset: int | None = field(
+        default=None, metadata={"help": "use N test images spread over the split"}
+    )
+    batch_size: int = field(default=256, metadata={"help": "feature-extraction batch"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda"})
+    output: Path | None = field(
+        default=None,
+        metadata={"help": "JSON result path (default: probe_<dataset>.json beside the run)"},
+    )
+
+
+def _probe_split(dataset: str, split: str):
+    from neuroalign.data import load_image_dataset, load_image_folder
+
+    if dataset in ("cifar10", "imagenette"):
+        return load_image_dataset(dataset, split=split)
+    root = Path(dataset)
+    for name in (split,) if split == "train" else ("test", "val"):
+        if (root / name).is_dir():
+            return load_image_folder(root / name, name=root.name, split=name)
+    raise ValueError(
+        f"--dataset {dataset!r}: expected cifar10, imagenette or a folder with "
+        f"train/ and test/ (or val/) sub-folders"
+    )
+
+
+def run_probe(checkpoint: str | Path, cfg: ProbeConfig) -> dict:
+    """Linear probe of a neuroalign checkpoint's backbone; returns (and writes) a JSON dict.
+
+    The head is dropped, backbone features of the train and test splits are extracted once
+    with the checkpoint's evaluation preprocessing, and :func:`fit_linear_probe` is fitted.
+    """
+    from neuroalign.io import atomic_write
+    from neuroalign.models import load_checkpoint
+    from neuroalign.train.loop import spread_indices
+
+    checkpoint = Path(checkpoint)
+    model, meta = load_checkpoint(checkpoint)
+    device = cfg.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    backbone = model.backbone.to(device)
+    dataset = cfg.dataset or meta.get("config", {}).get("dataset")
+    if not dataset:
+        raise ValueError(f"{checkpoint}: no data set recorded; pass --dataset")
+    train = _probe_split(dataset, "train")
+    test = _probe_split(dataset, "test")
+    train = train.subset(spread_indices(len(train), cfg.train_subset))
+    test = test.subset(spread_indices(len(test), cfg.test_subset))
+    pre = meta["preprocessing"]
+    ftr = extract_features(backbone, train.images, pre, batch_size=cfg.batch_size, device=device)
+    fte = extract_features(backbone, test.images, pre, batch_size=cfg.batch_size, device=device)
+    result = fit_linear_probe(
+        ftr,
+        train.labels,
+        fte,
+        test.labels,
+        method=cfg.method,
+        l2=cfg.l2,
+        max_iter=cfg.max_iter,
+        n_classes=len(train.classes),
+    )
+    report = {
+        "checkpoint": str(checkpoint),
+        "arch": meta.get("arch"),
+        "step": meta.get("step"),
+        "epoch": meta.get("epoch"),
+        "dataset": str(dataset),
+        "preprocessing": pre,
+        **asdict(result),
+    }
+    out = cfg.output
+    if out is None:
+        run_dir = (
+            checkpoint.parent.parent
+            if checkpoint.parent.name == "checkpoints"
+            else checkpoint.parent
+        )
+        out = run_dir / f"probe_{Path(str(dataset)).name}.json"
+    with atomic_write(out) as handle:
+        json.dump(report, handle, indent=2)
+    report["output"] = str(out)
+    return report

@@ -1,0 +1,114 @@
+"""``neuroalign train`` and ``neuroalign probe`` end to end on a CIFAR-10 subset."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import yaml
+
+from neuroalign.cli import main
+from neuroalign.models import read_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # small convolutions on a shared 2-core machine
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("command", ["train", "probe"])
+def test_help_teaches(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "Examples:" in text and f"neuroalign {command}" in text
+
+
+def test_recipes_resolve(tmp_path):
+    from neuroalign.cli import build_parser
+    from neuroalign.cli.train import resolve_config
+
+    parser = build_parser()
+    cfg = resolve_config(parser.parse_args(["train", "--recipe", "imagenet1k", "--views", "8"]))
+    assert (cfg.arch, cfg.head_dims, cfg.views, cfg.batch_size, cfg.r_s) == (
+        "resnet50",
+        (8192, 8192, 512),
+        8,
+        512,
+        8.5,
+    )
+    custom = tmp_path / "mine.yaml"
+    custom.write_text(yaml.safe_dump({"views": 6, "r_s": 5.0}))
+    args = parser.parse_args(
+        ["train", "--recipe", "cifar10", "--config", str(custom), "--r-s", "6"]
+    )
+    cfg = resolve_config(args)
+    assert (cfg.arch, cfg.cifar_stem, cfg.views, cfg.r_s) == ("resnet18", True, 6, 6.0)
+
+
+def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
+    code = main(["train", "--arch", "resnet9", "--output-dir", str(tmp_path), "--device", "cpu"])
+    assert code == 2 and "resnet18" in capsys.readouterr().err
+    assert main(["train", "--views", "1", "--output-dir", str(tmp_path)]) == 2
+    assert main(["train", "--recipe", "nope"]) == 2
+
+
+@pytest.mark.slow
+def test_tiny_train_resume_and_probe(tmp_path, shared_data, capsys):
+    out = tmp_path / "run"
+    common = ["--output-dir", str(out), "--device", "cpu", "--no-progress", "--no-tensorboard"]
+    tiny = [
+        "--arch",
+        "resnet18",
+        "--dataset",
+        "cifar10",
+        "--loss",
+        "clamp",
+        "--views",
+        "2",
+        "--batch-size",
+        "8",
+        "--train-subset",
+        "32",
+        "--image-size",
+        "8",
+        "--head-dims",
+        "64,32",
+        "--knn-every-epochs",
+        "0",
+        "--max-steps",
+        "2",
+    ]
+    assert main(["train", *tiny, *common]) == 0
+    assert read_checkpoint(out / "checkpoints" / "last.pt")["step"] == 2
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["views"] == 2 and saved["head_dims"] == [64, 32]
+    # --resume picks the saved configuration up; only the new stop is given
+    assert main(["train", "--resume", "--max-steps", "3", *common]) == 0
+    assert read_checkpoint(out / "checkpoints" / "last.pt")["step"] == 3
+    assert "to step 3" in capsys.readouterr().out
+    report = tmp_path / "probe.json"
+    code = main(
+        [
+            "probe",
+            str(out / "checkpoints" / "last.pt"),
+            "--train-subset",
+            "200",
+            "--test-subset",
+            "100",
+            "--device",
+            "cpu",
+            "--output",
+            str(report),
+        ]
+    )
+    assert code == 0
+    result = json.loads(report.read_text())
+    assert result["n_train"] == 200 and result["n_test"] == 100 and result["n_classes"] == 10
+    assert result["feature_dim"] == 512 and 0.0 <= result["test_top1"] <= 1.0
+    assert result["test_top1"] > 0.1  # above chance even for a barely trained network
