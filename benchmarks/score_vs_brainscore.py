@@ -1,0 +1,205 @@
+"""neuroalign's cross-validated PLS / ridge vs Brain-Score's own ``pls`` metric, side by side.
+
+One V4 session of Cowley et al. (2023) (default 210325: 640 images x 50 neurons), features of a
+random-init ResNet-18 (torchvision, seed 0) at two layers: ``avgpool`` (512 features) and the
+flattened ``layer4`` conv stage (512 x 4 x 4 = 8,192 features at the images' native 112 px).
+For each layer, in one run on the same features and responses:
+
+* Brain-Score: ``brainscore_vision.load_metric('pls', crossvalidation_kwargs=
+  dict(stratification_coord=None))(features, responses)`` (10 x 90/10 splits, seed 1);
+* neuroalign: ``cross_validated_score(features, responses, 'pls', seed=1)`` (same splits)
+  and ``'ridge'`` (per-neuroid alpha by exact LOO);
+
+and prints scores, wall-clock times and speed-ups, then writes
+``benchmarks/results/score_vs_brainscore.md``. Requirements checked: |PLS difference| < 0.005
+and neuroalign >= 20x faster.
+
+Run:  .venv/bin/python benchmarks/score_vs_brainscore.py [--session 210325] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("NEUROALIGN_MIRROR", str(REPO.parent / "shared" / "data"))
+os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
+os.environ.setdefault("RESULTCACHING_DISABLE", "1")
+warnings.filterwarnings("ignore")
+
+import neuroalign  # noqa: E402  (before torchvision)
+from neuroalign.data import load_cowley2023  # noqa: E402
+from neuroalign.encoding import cross_validated_score  # noqa: E402
+from neuroalign.extract import Preprocessing, extract_activations, load_model  # noqa: E402
+from neuroalign.io import atomic_write  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "score_vs_brainscore.md"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _timed(fn, repeats: int = 1):
+    times, value = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - start)
+    return value, statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--session", default="210325")
+    parser.add_argument("--layers", default="avgpool,layer4")
+    parser.add_argument("--repeats", type=int, default=3, help="timing repeats for neuroalign")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+
+    import torch
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
+    from brainscore_vision import load_metric
+
+    responses = load_cowley2023(sessions=[args.session])[args.session]
+    stimuli = responses.attrs["stimulus_set"]
+    loaded = load_model("resnet18")
+    loaded = dataclasses.replace(
+        loaded, preprocessing=Preprocessing(image_size=112, resize=112)
+    )  # the images' native size
+    layers = [s for s in args.layers.split(",") if s]
+    start = time.perf_counter()
+    acts = extract_activations(loaded, stimuli, layers, batch_size=64)
+    t_extract = time.perf_counter() - start
+    print(
+        f"session {args.session}: {responses.shape[0]} images x {responses.shape[1]} neurons; "
+        f"extraction {t_extract:.1f} s; torch threads {torch.get_num_threads()}"
+    )
+
+    metric = load_metric("pls", crossvalidation_kwargs=dict(stratification_coord=None))
+    rows = []
+    for layer in layers:
+        a = acts[layer]
+        # Brain-Score's assemblies: stimulus_id plus another presentation coord (MultiIndex)
+        features = NeuroidAssembly(
+            a.values.astype("float64"),
+            coords={
+                "stimulus_id": ("presentation", a["stimulus_id"].values),
+                "image_index": ("presentation", list(range(a.shape[0]))),
+                "neuroid_id": ("neuroid", [f"{layer}.{i}" for i in range(a.shape[1])]),
+                "layer": ("neuroid", [layer] * a.shape[1]),
+            },
+            dims=["presentation", "neuroid"],
+        )
+        bs, t_bs = _timed(lambda f=features: metric(f, responses))
+        ours_pls, t_pls = _timed(
+            lambda f=features: cross_validated_score(f, responses, "pls", seed=1), args.repeats
+        )
+        ours_ridge, t_ridge = _timed(
+            lambda f=features: cross_validated_score(f, responses, "ridge", seed=1), args.repeats
+        )
+        row = {
+            "layer": layer,
+            "n_features": a.shape[1],
+            "bs_pls": float(bs),
+            "bs_err": float(bs.attrs["error"]),
+            "t_bs": t_bs,
+            "na_pls": ours_pls.center,
+            "na_err": ours_pls.error,
+            "t_pls": t_pls,
+            "na_ridge": ours_ridge.center,
+            "t_ridge": t_ridge,
+        }
+        row["diff"] = abs(row["na_pls"] - row["bs_pls"])
+        row["speedup_pls"] = t_bs / t_pls
+        row["speedup_ridge"] = t_bs / t_ridge
+        rows.append(row)
+        print(
+            f"{layer:8s} p={row['n_features']:6d}  Brain-Score pls {row['bs_pls']:.6f} "
+            f"({t_bs:7.2f} s) | neuroalign pls {row['na_pls']:.6f} ({t_pls:6.3f} s, "
+            f"x{row['speedup_pls']:.0f}) |diff| {row['diff']:.1e} | neuroalign ridge "
+            f"{row['na_ridge']:.4f} ({t_ridge:6.3f} s, x{row['speedup_ridge']:.0f})"
+        )
+
+    ok_agree = all(r["diff"] < 0.005 for r in rows)
+    # the speed requirement is stated for sizes where Brain-Score takes minutes
+    big = [r for r in rows if r["t_bs"] >= 60.0] or rows
+    ok_speed = all(r["speedup_pls"] >= 20 for r in big)
+    print(f"PLS agreement < 0.005: {'PASS' if ok_agree else 'FAIL'}; speed-up >= 20x where "
+          f"Brain-Score takes >= 60 s: {'PASS' if ok_speed else 'FAIL'}")  # fmt: skip
+    if not args.no_write:
+        _write(args, rows, t_extract, ok_agree, ok_speed, torch.get_num_threads())
+    return 0 if ok_agree else 1
+
+
+def _write(args, rows, t_extract, ok_agree, ok_speed, threads) -> None:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    lines = [
+        "# neuroalign score vs Brain-Score `pls` metric",
+        "",
+        f"- date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}",
+        f"- device: CPU only, {_cpu()}, {os.cpu_count()} cores visible, torch threads {threads}, "
+        f"load average at the end {', '.join(f'{v:.1f}' for v in load)} (machine shared with "
+        "other jobs: absolute times are noisy, ratios less so)",
+        f"- command: `.venv/bin/python benchmarks/score_vs_brainscore.py --session {args.session} "
+        f"--layers {args.layers} --repeats {args.repeats}`",
+        f"- versions: neuroalign {neuroalign.__version__}, python {platform.python_version()}",
+        f"- data: Cowley et al. 2023 V4 session {args.session}; features: random-init ResNet-18 "
+        "(torchvision, seed 0) on the 112 px images, float64; extraction "
+        f"{t_extract:.1f} s (not timed below)",
+        "- Brain-Score: `load_metric('pls', crossvalidation_kwargs=dict(stratification_coord=None))`"
+        " (10 x 90/10 ShuffleSplit, random_state 1, sklearn PLSRegression(25, scale=False)); "
+        "timed once",
+        "- neuroalign: `cross_validated_score(features, responses, method, seed=1)` (same splits; "
+        f"PLS in kernel form from one Gram matrix); median of {args.repeats} runs",
+        "",
+        "| layer | features | Brain-Score pls r (± err) | neuroalign pls r (± err) | abs. diff | "
+        "Brain-Score s | neuroalign pls s | speed-up | neuroalign ridge r | ridge s | speed-up |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['layer']} | {r['n_features']} | {r['bs_pls']:.6f} (± {r['bs_err']:.4f}) | "
+            f"{r['na_pls']:.6f} (± {r['na_err']:.4f}) | {r['diff']:.1e} | {r['t_bs']:.2f} | "
+            f"{r['t_pls']:.3f} | {r['speedup_pls']:.0f}x | {r['na_ridge']:.4f} | "
+            f"{r['t_ridge']:.3f} | {r['speedup_ridge']:.0f}x |"
+        )
+    lines += [
+        "",
+        f"PLS agreement within 0.005: **{'PASS' if ok_agree else 'FAIL'}**; "
+        f"neuroalign PLS >= 20x faster where Brain-Score takes minutes (>= 60 s): "
+        f"**{'PASS' if ok_speed else 'FAIL'}**.",
+        "",
+        "Where the gain comes from: Brain-Score fits scikit-learn's NIPALS on the (n, p) "
+        "features in every split (O(n p) per power iteration); neuroalign computes the Gram "
+        "matrix of all stimuli once and runs the same NIPALS iterates in kernel form, with the "
+        "power iteration itself in the (q, q) space of the neurons, so its cost hardly depends "
+        "on p. On a 512-feature layer both are cheap and the ratio is smaller (see the table).",
+        "",
+        "The ridge column is neuroalign's per-neuroid RidgeCV (a different estimator from "
+        "Brain-Score's `pls`, so its score differs); its speed-up is against the same "
+        "Brain-Score `pls` run.",
+        "",
+    ]
+    with atomic_write(RESULTS) as handle:
+        handle.write("\n".join(lines))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

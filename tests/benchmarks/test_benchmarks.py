@@ -1,0 +1,184 @@
+"""Benchmark registry, Cowley2023 V4 and Kriegeskorte2008 IT benchmarks on the mirrored data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from brainscore_core.benchmarks import Benchmark
+
+from neuroalign.benchmarks import (
+    Cowley2023V4,
+    Kriegeskorte2008IT,
+    list_benchmarks,
+    load_benchmark,
+    resolve_benchmark,
+)
+from neuroalign.encoding import cross_validated_score, split_half_ceiling
+from neuroalign.errors import DataError
+
+
+def _thumbnails(stimulus_set, ids, size):
+    from PIL import Image
+
+    return np.stack(
+        [
+            np.asarray(
+                Image.open(stimulus_set.get_stimulus(s)).convert("RGB").resize((size, size)),
+                dtype=np.float64,
+            ).ravel()
+            for s in ids
+        ]
+    )
+
+
+def _pixel_layers(assembly, sizes=(3, 8)):
+    """{layer: DataArray} of image thumbnails (cheap deterministic 'model layers')."""
+    ids = assembly["stimulus_id"].values
+    stimuli = assembly.attrs["stimulus_set"]
+    return {
+        f"px{size}": xr.DataArray(
+            _thumbnails(stimuli, ids, size),
+            dims=("presentation", "neuroid"),
+            coords={"stimulus_id": ("presentation", ids)},
+        )
+        for size in sizes
+    }
+
+
+@pytest.fixture(scope="module")
+def v4(shared_data):
+    return Cowley2023V4("ridge", sessions=["210325", "210305"])
+
+
+def test_registry_resolves_aliases_and_names(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("BRAINIO_HOME", str(tmp_path))
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    assert resolve_benchmark("V4")[0] == "Cowley2023.V4-ridge"
+    assert "Cowley2023.V4-ridge" in resolve_benchmark("v4")[1]
+    assert resolve_benchmark("IT")[0] == "Kriegeskorte2008.IT-rsa"
+    assert resolve_benchmark("Cowley2023.V4-pls")[0] == "Cowley2023.V4-pls"
+    with pytest.raises(DataError, match="FreemanZiemba2013public.V1-pls"):
+        resolve_benchmark("V1")
+    with pytest.raises(ValueError, match="unknown benchmark"):
+        resolve_benchmark("V8")
+    assert {"V4", "IT", "MajajHong2015public.V4-pls"} <= set(list_benchmarks())
+    bench = load_benchmark("V4", sessions=["210325"], n_boot=0)
+    assert isinstance(bench, Benchmark) and bench.identifier == "Cowley2023.V4-ridge"
+    assert isinstance(load_benchmark("IT", sessions=["x"]), Kriegeskorte2008IT)
+
+
+def test_brainscore_benchmark_without_data_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRAINIO_HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("RESULTCACHING_HOME", str(tmp_path / "rc"))
+    from neuroalign.benchmarks import load_brainscore_benchmark
+
+    with pytest.raises(DataError, match="offline benchmark"):
+        load_brainscore_benchmark("FreemanZiemba2013public.V1-pls")
+
+
+def test_cowley_ceiling_is_brainscore_internal_consistency_of_210325(v4, shared_data):
+    from neuroalign.data import load_cowley2023_trials
+
+    assert set(v4.ceilings) == {"210325"}
+    expected = split_half_ceiling(load_cowley2023_trials(sessions=["210325"])["210325"])
+    assert float(v4.ceiling) == pytest.approx(expected.center)
+    assert 0.5 < float(v4.ceiling) < 1.0
+
+
+@pytest.mark.slow
+def test_cowley_score_features_per_session_and_pooled(v4):
+    features = {s: _pixel_layers(a) for s, a in v4.assemblies.items()}
+    result = v4.score_features(features)
+    per = result.per_set.set_index(["session", "layer"])
+    for session, layers in features.items():
+        direct = cross_validated_score(layers["px8"], v4.assemblies[session], "ridge", seed=1)
+        assert per.loc[(session, "px8"), "score"] == pytest.approx(direct.center, abs=1e-10)
+    table = result.table.set_index("layer")
+    pooled = per.xs("px8", level="layer")["score"].mean()
+    assert table.loc["px8", "score"] == pytest.approx(pooled)
+    assert table.loc["px8", "n_sessions"] == 2
+    # ceiled values come from the one session with trials, as r² / ceiling
+    r = per.loc[("210325", "px8"), "score"]
+    ceiling = float(v4.ceiling)
+    assert table.loc["px8", "explained_variance"] == pytest.approx(r**2 / ceiling)
+    assert np.isnan(per.loc[("210305", "px8"), "ceiling"])
+    assert result.selected["layer"] in ("px3", "px8")
+    assert result.to_dict()["meta"]["pooling"] == "mean over sessions"
+    with pytest.raises(DataError, match="no features for session"):
+        v4.score_features({"210325": features["210325"]})
+
+
+class _PixelBrainModel:
+    """A minimal Brain-Score BrainModel: 8x8 thumbnails of whatever it looks at."""
+
+    def __init__(self):
+        self.recorded = None
+
+    def start_recording(self, region, time_bins):
+        self.recorded = (region, list(time_bins))
+
+    def look_at(self, stimuli, number_of_trials=1):
+        from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
+
+        ids = list(stimuli["stimulus_id"])
+        values = _thumbnails(stimuli, ids, 8)[:, :, None]
+        return NeuroidAssembly(
+            values,
+            coords={
+                "stimulus_id": ("presentation", ids),
+                "image_index": ("presentation", list(range(len(ids)))),
+                "neuroid_id": ("neuroid", [f"px{i}" for i in range(values.shape[1])]),
+                "layer": ("neuroid", ["px8"] * values.shape[1]),
+                "time_bin_start": ("time_bin", [70]),
+                "time_bin_end": ("time_bin", [170]),
+            },
+            dims=["presentation", "neuroid", "time_bin"],
+        )
+
+
+@pytest.mark.slow
+def test_cowley_runs_as_a_brainscore_benchmark_on_a_brain_model(shared_data):
+    bench = Cowley2023V4("pls", sessions=["210325"])
+    model = _PixelBrainModel()
+    score = bench(model)
+    assert model.recorded == ("V4", [(70, 170)])
+    direct = cross_validated_score(
+        _pixel_layers(bench.assemblies["210325"], (8,))["px8"],
+        bench.assemblies["210325"],
+        "pls",
+        seed=1,
+    )
+    assert float(score) == pytest.approx(direct.center, abs=1e-10)
+    assert score.attrs["explained_variance"] == pytest.approx(
+        direct.center**2 / float(bench.ceiling)
+    )
+
+
+@pytest.mark.slow
+def test_kriegeskorte_rsa_matches_scipy(shared_data):
+    from scipy.spatial.distance import pdist, squareform
+    from scipy.stats import spearmanr
+
+    bench = Kriegeskorte2008IT(n_boot=30)
+    data = bench.data
+    X = data.images.reshape(92, -1)[:, ::5].astype(np.float64)
+    features = xr.DataArray(
+        X,
+        dims=("presentation", "neuroid"),
+        coords={"stimulus_id": ("presentation", list(data.stimulus_set["stimulus_id"]))},
+    )
+    comp = bench.compare(features.isel(presentation=np.random.default_rng(0).permutation(92)))
+    iu = np.triu_indices(92, 1)
+    model_rdm = squareform(pdist(X, "correlation"))
+    for name in ("monkey_IT", "human_IT"):
+        expected = spearmanr(model_rdm[iu], np.asarray(data.brain_rdms[name])[iu])[0]
+        assert comp[name] == pytest.approx(expected, abs=1e-10)
+    assert comp["score"] == pytest.approx((comp["monkey_IT"] + comp["human_IT"]) / 2)
+    result = bench.score_features({"pix": features, "pix_half": features[:, ::2]})
+    assert list(result.table["layer"]) == ["pix", "pix_half"]
+    assert (result.table["ci_low"] <= result.table["score"]).all()
+    with pytest.raises(DataError, match="no features"):
+        bench.compare(features.isel(presentation=slice(0, 50)))

@@ -1,0 +1,98 @@
+"""Ridge and PLS estimators agree with scikit-learn (the reference Brain-Score uses)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.linear_model import Ridge, RidgeCV
+
+from neuroalign.encoding import PLSEncoder, RidgeCVEncoder
+from neuroalign.errors import DataError
+
+ALPHAS = np.logspace(-2, 6, 17)
+
+
+def _data(n: int, p: int, q: int = 6, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) + 3.0  # non-zero mean: the intercept matters
+    Y = X @ rng.normal(size=(p, q)) + 5.0 * rng.normal(size=(n, q)) - 2.0
+    return X, Y, rng.normal(size=(25, p))
+
+
+@pytest.mark.parametrize(("n", "p"), [(120, 30), (60, 200)])
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_ridge_single_alpha_equals_sklearn_ridge(n, p, solver):
+    X, Y, Xt = _data(n, p)
+    ours = RidgeCVEncoder(alphas=[7.0], solver=solver).fit(X, Y)
+    ref = Ridge(alpha=7.0).fit(X, Y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.predict(Xt), ref.predict(Xt), rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize(("n", "p"), [(120, 30), (60, 200)])
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_ridge_alpha_per_target_equals_sklearn_ridgecv(n, p, solver):
+    X, Y, Xt = _data(n, p)
+    ours = RidgeCVEncoder(alphas=ALPHAS, solver=solver).fit(X, Y)
+    ref = RidgeCV(alphas=ALPHAS, alpha_per_target=True).fit(X, Y)
+    np.testing.assert_array_equal(ours.alpha_, ref.alpha_)
+    np.testing.assert_allclose(ours.predict(Xt), ref.predict(Xt), rtol=1e-8, atol=1e-8)
+    single = RidgeCVEncoder(alphas=ALPHAS, alpha_per_target=False, solver=solver).fit(X, Y)
+    ref1 = RidgeCV(alphas=ALPHAS).fit(X, Y)
+    assert np.all(single.alpha_ == ref1.alpha_)
+
+
+def test_ridge_loo_predictions_are_true_leave_one_out():
+    X, Y, _ = _data(30, 5, q=2)
+    est = RidgeCVEncoder(alphas=[3.0]).fit(X, Y)
+    for i in (0, 7, 29):
+        keep = np.arange(30) != i
+        ref = Ridge(alpha=3.0).fit(X[keep], Y[keep]).predict(X[i : i + 1])[0]
+        np.testing.assert_allclose(est.loo_predictions_[i], ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("n", "p"), [(150, 40), (80, 300)])
+@pytest.mark.parametrize("solver", ["primal", "kernel"])
+def test_pls_equals_sklearn_plsregression(n, p, solver):
+    X, Y, Xt = _data(n, p)
+    ref = PLSRegression(n_components=25, scale=False).fit(X, Y)
+    ours = PLSEncoder(25, solver=solver).fit(X, Y)
+    assert ours.n_iter_ == list(ref.n_iter_)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(ours.predict(Xt), ref.predict(Xt), rtol=1e-8, atol=1e-8)
+    if solver == "primal":  # identical weights up to sklearn's sign convention
+        signs = np.sign(ref.x_weights_[np.abs(ref.x_weights_).argmax(axis=0), range(25)])
+        own = np.sign(ours.x_weights_[np.abs(ours.x_weights_).argmax(axis=0), range(25)])
+        np.testing.assert_allclose(ours.x_weights_ * own, ref.x_weights_ * signs, atol=1e-8)
+
+
+def test_pls_single_target_equals_sklearn():
+    X, Y, Xt = _data(90, 20, q=1)
+    ref = PLSRegression(n_components=5, scale=False).fit(X, Y[:, 0])
+    for solver in ("primal", "kernel"):
+        ours = PLSEncoder(5, solver=solver).fit(X, Y[:, 0])
+        np.testing.assert_allclose(ours.predict(Xt), ref.predict(Xt).ravel(), rtol=1e-8)
+
+
+@pytest.mark.parametrize("cls", [RidgeCVEncoder, PLSEncoder])
+def test_torch_input_matches_numpy(cls):
+    X, Y, Xt = _data(70, 90)
+    est_np = cls().fit(X, Y)
+    est_t = cls().fit(torch.from_numpy(X), torch.from_numpy(Y))
+    pred_t = est_t.predict(torch.from_numpy(Xt))
+    assert isinstance(pred_t, torch.Tensor) and pred_t.dtype == torch.float64
+    np.testing.assert_allclose(pred_t.numpy(), est_np.predict(Xt), rtol=1e-9, atol=1e-9)
+
+
+def test_bad_input_is_named():
+    X, Y, _ = _data(40, 10)
+    with pytest.raises(DataError, match="presentations"):
+        RidgeCVEncoder().fit(X, Y[:-1])
+    with pytest.raises(DataError, match="n_components"):
+        PLSEncoder(25).fit(X, Y)  # only 10 features
+    with pytest.raises(ValueError, match="positive"):
+        RidgeCVEncoder(alphas=[0.0]).fit(X, Y)
+    with pytest.raises(DataError, match="shape"):
+        RidgeCVEncoder().fit(X, Y).predict(X[:, :3])
