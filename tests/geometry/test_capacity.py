@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import neuroalign  # noqa: F401
+from neuroalign.errors import DataError
+from neuroalign.geometry import anchor_analysis, manifold_capacity, remove_center_correlations
+from neuroalign.geometry.capacity import solve_anchor_qp
+
+
+def test_qp_solution_satisfies_kkt():
+    gen = torch.Generator().manual_seed(0)
+    A = torch.randn(40, 12, 5, generator=gen, dtype=torch.float64)
+    A[..., 0] = 1.0
+    h = torch.full((40, 12), -0.3, dtype=torch.float64)
+    t = torch.randn(40, 5, generator=gen, dtype=torch.float64)
+    v, lam = solve_anchor_qp(A, h, t)
+    Av = torch.einsum("bmn,bn->bm", A, v)
+    assert float((Av - h).max()) < 1e-8  # primal feasible
+    assert float(lam.min()) >= 0  # dual feasible
+    stationarity = v - t + torch.einsum("bmn,bm->bn", A, lam)
+    assert float(stationarity.abs().max()) < 1e-8
+    assert float((lam * (h - Av)).abs().max()) < 1e-8  # complementary slackness
+
+
+def test_point_manifolds_have_capacity_two():
+    # a single point is a "manifold" of radius 0: alpha = 1 / <max(t0, 0)^2> = 2 (Gardner)
+    res = anchor_analysis([np.zeros((1, 1))] * 4, kappa=0.0, n_t=5000, seed=1)
+    assert np.mean(res.capacity) == pytest.approx(2.0, rel=0.03)
+    np.testing.assert_allclose(res.radius, 0.0, atol=1e-12)
+    # the full pipeline on P points in N dims (after centring, each manifold is one point)
+    rng = np.random.default_rng(0)
+    points = [rng.standard_normal((1, 60)) for _ in range(20)]
+    full = manifold_capacity(points, kappa=0.0, n_t=1000, seed=0, center_correlation=False)
+    assert full.capacity == pytest.approx(2.0, rel=0.05)
+    assert full.radius == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("R", [0.3, 1.0, 3.0])
+def test_line_segment_capacity_closed_form(R):
+    # two points +-R around the centre: 1/alpha = 1/2 + 2 arctan(R) / pi (projection onto a cone)
+    res = anchor_analysis([np.array([[R], [-R]])], kappa=0.0, n_t=6000, seed=2)
+    expected = 1.0 / (0.5 + 2.0 * np.arctan(R) / np.pi)
+    assert res.capacity[0] == pytest.approx(expected, rel=0.03)
+
+
+def test_small_ellipsoid_follows_theory():
+    # Chung et al. 2018, small-manifold limit: the anchor point is the touching point
+    # s_i = R_i^2 t_i / sqrt(sum R_j^2 t_j^2) of the ellipsoid, so R_M^2 = <||s||^2>_t and
+    # D_M = D <t^.s^>_t^2 (for large D: R_M^2 -> sum R^4 / sum R^2, D_M -> PR of R^2).
+    radii = np.array([0.01, 0.02, 0.03])
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal((3000, 3))
+    pts = radii * u / np.linalg.norm(u, axis=1, keepdims=True)  # on the ellipsoid surface
+    res = anchor_analysis([pts], kappa=0.0, n_t=800, seed=3)
+    t = rng.standard_normal((200_000, 3))
+    w2, w4 = np.sum(radii**2 * t**2, 1), np.sum(radii**4 * t**2, 1)
+    r_theory = np.sqrt(np.mean(w4 / w2))
+    d_theory = 3 * np.mean(w2 / (np.linalg.norm(t, axis=1) * np.sqrt(w4))) ** 2
+    assert res.radius[0] == pytest.approx(r_theory, rel=0.03)
+    assert res.dimension[0] == pytest.approx(d_theory, rel=0.04)
+    # capacity of a small manifold approaches the point value 2
+    assert res.capacity[0] == pytest.approx(2.0, rel=0.08)
+
+
+def test_small_circle_radius_and_dimension():
+    R = 0.02
+    angles = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    circle = R * np.c_[np.cos(angles), np.sin(angles)]
+    res = anchor_analysis([circle], kappa=0.0, n_t=800, seed=4)
+    assert res.radius[0] == pytest.approx(R, rel=0.03)
+    assert res.dimension[0] == pytest.approx(2.0, rel=0.03)
+
+
+def test_anchor_analysis_agrees_with_replicamft_on_fixed_t_vectors():
+    """Values from replicaMFT's each_manifold_analysis_D1 (github.com/schung039/
+    neural_manifolds_replicaMFT @ d56eda1, cvxopt 1.3.3) on the same points and t vectors:
+    rs = numpy.random.RandomState(123); per manifold: pts = rs.randn(m, D) * scale;
+    t = rs.randn(D + 1, 60); sD1 = vstack([pts.T, ones]); each_manifold_analysis_D1(sD1,
+    kappa, 60, t_vec=t)."""
+    reference = [
+        (0.3938097530758526, 1.0905403543530132, 3.9234537932454856),
+        (0.34149847876682576, 2.7811652717800723, 2.8883988753812346),
+        (0.6686778320886853, 0.6520803293910233, 2.7089521934945417),
+    ]
+    rs = np.random.RandomState(123)
+    for (m, D, scale, kappa), ref in zip(
+        [(15, 6, 0.5, 0.0), (10, 10, 1.5, 0.0), (25, 4, 0.3, 0.2)], reference
+    ):
+        pts = rs.randn(m, D) * scale
+        t = rs.randn(D + 1, 60)
+        res = anchor_analysis([pts], kappa=kappa, n_t=60, t_vectors=[t])
+        np.testing.assert_allclose(
+            [res.capacity[0], res.radius[0], res.dimension[0]], ref, rtol=1e-6
+        )
+
+
+def test_batched_equals_one_by_one():
+    rng = np.random.default_rng(5)
+    mans = [rng.standard_normal((m, d)) * s for m, d, s in [(5, 3, 0.4), (12, 8, 1.0), (7, 7, 2.0)]]
+    together = anchor_analysis(mans, kappa=0.1, n_t=50, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    ts = [torch.randn(50, p.shape[1] + 1, generator=gen, dtype=torch.float64) for p in mans]
+    for i, p in enumerate(mans):
+        t_ref_layout = np.r_[ts[i][:, 1:].numpy().T, ts[i][:, :1].numpy().T]
+        alone = anchor_analysis([p], kappa=0.1, n_t=50, t_vectors=[t_ref_layout])
+        assert alone.capacity[0] == pytest.approx(together.capacity[i], rel=1e-6)
+        assert alone.radius[0] == pytest.approx(together.radius[i], rel=1e-6)
+
+
+def test_capacity_decreases_with_size_and_margin():
+    rng = np.random.default_rng(6)
+    base = [rng.standard_normal((20, 30)) for _ in range(8)]
+    centres = [3.0 * rng.standard_normal((1, 30)) for _ in range(8)]
+    small = manifold_capacity([c + 0.2 * b for c, b in zip(centres, base)], n_t=100, n_reps=2)
+    large = manifold_capacity([c + 1.0 * b for c, b in zip(centres, base)], n_t=100, n_reps=2)
+    margin = manifold_capacity(
+        [c + 0.2 * b for c, b in zip(centres, base)], kappa=0.5, n_t=100, n_reps=2
+    )
+    assert large.capacity < small.capacity
+    assert margin.capacity < small.capacity
+    assert large.radius > small.radius
+    assert len(small.per_manifold) == 8
+    assert small.capacity == pytest.approx(1 / np.mean(1 / small.per_manifold["capacity"]))
+
+
+def test_capacity_invariant_to_rotation_and_translation():
+    rng = np.random.default_rng(7)
+    mans = [3 * rng.standard_normal((1, 12)) + rng.standard_normal((10, 12)) for _ in range(6)]
+    q, _ = np.linalg.qr(rng.standard_normal((12, 12)))
+    shift = rng.standard_normal(12) * 10
+    a = manifold_capacity(mans, n_t=80, seed=0, center_correlation=False)
+    b = manifold_capacity([m @ q + shift for m in mans], n_t=80, seed=0, center_correlation=False)
+    # rotations change the coordinates in which the t vectors are drawn, so compare in law:
+    assert b.capacity == pytest.approx(a.capacity, rel=0.1)
+    assert b.radius == pytest.approx(a.radius, rel=0.1)
+    c = manifold_capacity([m + shift for m in mans], n_t=80, seed=0, center_correlation=False)
+    assert c.capacity == pytest.approx(a.capacity, rel=1e-8)  # translation: exactly equal
+
+
+def test_center_correlation_removal_finds_a_shared_direction():
+    rng = np.random.default_rng(8)
+    shared = rng.standard_normal(40)
+    centres = rng.standard_normal((12, 40)) + 4.0 * rng.standard_normal((12, 1)) * shared
+    basis, res0, k = remove_center_correlations(centres, n_reps=3, max_rank=4, rng=rng)
+    assert basis.shape == (40, k)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(k), atol=1e-8)
+    residual = centres - centres.mean(0)
+    residual = residual - residual @ basis @ basis.T
+    unit = residual / np.linalg.norm(residual, axis=1, keepdims=True)
+    after = (np.abs(unit @ unit.T).sum() - 12) / (12 * 11)
+    assert res0 > 0.5  # strongly correlated before
+    assert after < 0.5 * res0
+    # the shared direction lies (mostly) in the removed subspace
+    s = shared / np.linalg.norm(shared)
+    assert np.linalg.norm(basis.T @ s) > 0.9
+
+
+def test_bad_input():
+    with pytest.raises(DataError, match="at least 2 manifolds"):
+        manifold_capacity([np.ones((3, 4))])
+    with pytest.raises(DataError, match="features"):
+        manifold_capacity([np.ones((3, 4)), np.ones((3, 5))])
+    with pytest.raises(DataError, match="NaN"):
+        manifold_capacity([np.ones((3, 4)), np.full((3, 4), np.nan)])
