@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch.nn as nn
 
 from neuroalign.cli import build_parser, main
-from neuroalign.cli.score import default_layers
+from neuroalign.extract.model_spec import LoadedModel, Preprocessing
 
 
 def test_help_teaches_with_examples(capsys):
@@ -19,11 +20,26 @@ def test_help_teaches_with_examples(capsys):
     assert args.layers == ("layer3", "avgpool") and args.n_boot == 5
 
 
+def _loaded(module: nn.Module) -> LoadedModel:
+    prep = Preprocessing(image_size=32, resize=32, mean=(0.5,) * 3, std=(0.5,) * 3)
+    return LoadedModel(module, "m", prep, "0", "m")
+
+
 def test_default_layers():
-    names = ["conv1", "layer1", "layer1.0", "layer2", "layer3", "layer4", "avgpool", "fc"]
-    assert default_layers(names) == ["layer1", "layer2", "layer3", "layer4", "avgpool"]
-    assert default_layers(["backbone.layer4", "backbone.avgpool", "head"]) == ["layer4", "avgpool"]
-    assert default_layers(["features", "features.0", "classifier"]) == ["features", "classifier"]
+    resnet_like = nn.Sequential()
+    for name in ("conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"):
+        resnet_like.add_module(name, nn.Identity())
+    stages = ["layer1", "layer2", "layer3", "layer4", "avgpool"]
+    assert _loaded(resnet_like).default_layers() == stages
+    checkpoint_like = nn.Module()
+    checkpoint_like.backbone = resnet_like
+    checkpoint_like.head = nn.Identity()
+    assert _loaded(checkpoint_like).default_layers() == stages
+    assert _loaded(checkpoint_like).default_layers(("maxpool", "layer4")) == ["layer4"]
+    other = nn.Sequential()
+    other.add_module("features", nn.Sequential(nn.Identity()))
+    other.add_module("classifier", nn.Identity())
+    assert _loaded(other).default_layers() == ["features", "classifier"]
 
 
 def test_bad_input_exits_2_with_message(shared_data, capsys):

@@ -1,0 +1,162 @@
+"""compare_rdms: identities, hand-computed values, invariances, agreement with rsatoolbox."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import neuroalign  # noqa: F401
+from neuroalign.errors import DataError
+from neuroalign.rsa import COMPARE_METHODS, compare_rdms, compute_rdm, rdm_dataarray
+from neuroalign.rsa.compare import RSATOOLBOX_NAMES
+
+
+@pytest.fixture
+def pair() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(15, 30))
+    a = compute_rdm(x, condensed=True)
+    b = compute_rdm(x + 1.5 * rng.normal(size=x.shape), condensed=True)
+    a[[2, 7, 11]] = a[4]  # ties
+    b[[1, 9]] = b[20]
+    return a, b
+
+
+@pytest.mark.parametrize("method", COMPARE_METHODS)
+def test_rdm_compared_with_itself_is_one(method, pair):
+    a = compute_rdm(np.random.default_rng(5).normal(size=(15, 30)), condensed=True)  # no ties
+    assert compare_rdms(a, a, method) == pytest.approx(1.0)
+    square = compute_rdm(np.random.default_rng(1).normal(size=(9, 5)))
+    assert compare_rdms(square, square, method) == pytest.approx(1.0)
+
+
+def test_tau_a_of_tied_rdm_with_itself_is_below_one(pair):
+    a, _ = pair  # 4 equal entries: 6 tied pairs count in the denominator only
+    n = len(a) * (len(a) - 1) / 2
+    assert compare_rdms(a, a, "tau_a") == pytest.approx((n - 6) / n)
+
+
+def test_tau_a_by_hand():
+    x = np.array([1.0, 2, 3, 4, 5, 6])
+    # two discordant pairs (1,2) and (5,6) out of 15: (13 - 2) / 15
+    assert compare_rdms(x, np.array([2.0, 1, 3, 4, 6, 5]), "tau_a") == pytest.approx(11 / 15)
+    # one tie in each vector: 13 concordant, 0 discordant, ties stay in the denominator
+    tied_x = np.array([1.0, 1, 2, 3, 4, 5])
+    tied_y = np.array([1.0, 2, 3, 4, 5, 5])
+    assert compare_rdms(tied_x, tied_y, "tau_a") == pytest.approx(13 / 15)
+    assert compare_rdms(tied_x, np.full(6, 2.0) + np.arange(6) * 0, "tau_a") == 0.0
+
+
+def test_spearman_pearson_by_hand():
+    x = np.array([1.0, 2, 3, 4, 5, 6])
+    y = np.array([1.0, 4, 9, 16, 25, 100])
+    assert compare_rdms(x, y, "spearman") == pytest.approx(1.0)
+    assert compare_rdms(x, y, "pearson") == pytest.approx(np.corrcoef(x, y)[0, 1])
+    assert compare_rdms(x, y, "cosine") == pytest.approx(
+        x @ y / np.linalg.norm(x) / np.linalg.norm(y)
+    )
+
+
+@pytest.mark.parametrize("method", ["spearman", "tau_a"])
+def test_rank_methods_invariant_to_monotone_transforms(method, pair):
+    a, b = pair
+    ref = compare_rdms(a, b, method)
+    assert compare_rdms(np.exp(3 * a), b, method) == pytest.approx(ref, abs=1e-12)
+    assert compare_rdms(a, b**3 + 2, method) == pytest.approx(ref, abs=1e-12)
+
+
+def test_pearson_affine_and_cosine_scale_invariance(pair):
+    a, b = pair
+    assert compare_rdms(3 * a + 1, b, "pearson") == pytest.approx(compare_rdms(a, b, "pearson"))
+    assert compare_rdms(7 * a, b, "cosine") == pytest.approx(compare_rdms(a, b, "cosine"))
+
+
+def test_square_and_condensed_inputs_agree(pair):
+    from scipy.spatial.distance import squareform
+
+    a, b = pair
+    for method in COMPARE_METHODS:
+        assert compare_rdms(squareform(a), b, method) == pytest.approx(compare_rdms(a, b, method))
+
+
+def test_many_vs_many(pair):
+    a, b = pair
+    out = compare_rdms(np.stack([a, b, a + b]), np.stack([b, a]), "spearman")
+    assert out.shape == (3, 2)
+    assert out[0, 0] == pytest.approx(compare_rdms(a, b))
+    assert out[1, 1] == pytest.approx(compare_rdms(b, a))
+    named = compare_rdms({"x": a, "y": b}, b, "pearson")
+    assert named.shape == (2, 1) and named[1, 0] == pytest.approx(1.0)
+
+
+def test_constant_rdm_gives_nan(pair):
+    a, _ = pair
+    assert np.isnan(compare_rdms(a, np.ones_like(a), "spearman"))
+    assert np.isnan(compare_rdms(a, np.zeros_like(a), "cosine"))
+
+
+def test_nan_entries_are_left_out(pair):
+    a, b = pair
+    a2 = a.copy()
+    a2[5] = np.nan
+    keep = np.arange(len(a)) != 5
+    from scipy.stats import spearmanr
+
+    expected = spearmanr(a[keep], b[keep]).statistic
+    assert compare_rdms(a2, b, "spearman") == pytest.approx(expected, abs=1e-12)
+
+
+def test_dataarrays_are_aligned_by_stimulus_id():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(10, 8))
+    ids = np.array([f"s{i}" for i in range(10)])
+    a = rdm_dataarray(compute_rdm(x), ids)
+    y = x + rng.normal(size=x.shape)
+    b = rdm_dataarray(compute_rdm(y), ids)
+    perm = rng.permutation(10)
+    b_perm = rdm_dataarray(compute_rdm(y[perm]), ids[perm])
+    assert compare_rdms(a, b_perm) == pytest.approx(compare_rdms(a, b))
+    other = ids.copy()
+    other[[0, 3]] = ["z1", "z2"]
+    with pytest.raises(DataError, match="2 stimulus ids only in the first"):
+        compare_rdms(a, rdm_dataarray(compute_rdm(y), other))
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="unknown RDM comparison"):
+        compare_rdms(np.ones(3), np.ones(3), "kendall_b")
+    with pytest.raises(DataError, match="different numbers of stimuli"):
+        compare_rdms(np.arange(3.0), np.arange(6.0))
+    with pytest.raises(DataError, match="n\\*\\(n-1\\)/2"):
+        compare_rdms(np.arange(4.0), np.arange(4.0))
+
+
+@pytest.mark.parametrize("method", COMPARE_METHODS)
+def test_agrees_with_rsatoolbox(method, pair):
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    a, b = pair
+    c = a + b
+    ours = compare_rdms(np.stack([a, b, c]), np.stack([b, c]), method)
+    ref = rsatoolbox.rdm.compare(
+        rsatoolbox.rdm.RDMs(np.stack([a, b, c])),
+        rsatoolbox.rdm.RDMs(np.stack([b, c])),
+        RSATOOLBOX_NAMES[method],
+    )
+    np.testing.assert_allclose(ours, ref, atol=1e-10)
+
+
+def test_real_data_monkey_vs_human_it_matches_rsatoolbox(shared_data):
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    from neuroalign.data import load_kriegeskorte2008
+
+    data = load_kriegeskorte2008()
+    monkey, human = data.brain_rdms["monkey_IT"], data.brain_rdms["human_IT"]
+    for method in COMPARE_METHODS:
+        ref = rsatoolbox.rdm.compare(
+            rsatoolbox.rdm.RDMs(monkey[None]),
+            rsatoolbox.rdm.RDMs(human[None]),
+            RSATOOLBOX_NAMES[method],
+        )[0, 0]
+        assert compare_rdms(monkey, human, method) == pytest.approx(ref, abs=1e-10)
+    # the two species' IT RDMs are clearly related (Kriegeskorte et al. 2008, Fig. 1)
+    assert compare_rdms(monkey, human, "spearman") > 0.2
