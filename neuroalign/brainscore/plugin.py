@@ -193,10 +193,9 @@ import pytest
 
 @pytest.mark.parametrize("identifier", [{identifier!r}])
 def test_load_and_record(identifier, tmp_path):
-    from PIL import Image
-    from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
-
     import brainscore_vision
+    from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
+    from PIL import Image
 
     model = brainscore_vision.load_model(identifier)
     assert model.identifier == identifier

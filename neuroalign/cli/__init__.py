@@ -13,6 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from neuroalign.errors import NeuroalignError
+
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Sub-command name -> module in this package, in the order of the pipeline.
@@ -71,9 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, KeyError, RuntimeError) as err:
-        from neuroalign.errors import NeuroalignError
-
+    except (NeuroalignError, ValueError, FileNotFoundError, KeyError, RuntimeError) as err:
         if isinstance(err, NeuroalignError) or not _debug():
             print(f"neuroalign {args.command}: error: {err}", file=sys.stderr)
             return 2

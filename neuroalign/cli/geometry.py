@@ -8,10 +8,10 @@ from pathlib import Path
 
 from neuroalign.cli._common import add_subparser
 from neuroalign.config import add_config_arguments, config_from_args
+from neuroalign.extract.model_spec import STAGE_LAYERS
 
 __all__ = ["GeometryConfig", "add_parser", "run"]
 
-DEFAULT_LAYERS = ("layer1", "layer2", "layer3", "layer4", "avgpool")
 
 DESCRIPTION = """\
 Geometry of a model's representations (SCIENCE.md section 2): N test images, each seen through
@@ -55,7 +55,7 @@ class GeometryConfig:
     )
     split: str = field(default="test", metadata={"help": "data set split"})
     layers: tuple[str, ...] = field(
-        default=DEFAULT_LAYERS, metadata={"help": "comma-separated module names"}
+        default=STAGE_LAYERS, metadata={"help": "comma-separated module names"}
     )
     n_images: int = field(
         default=200, metadata={"help": "images (a class-balanced seeded subset of the split)"}

@@ -12,7 +12,7 @@ from typing import Any
 from neuroalign.cli._common import add_subparser
 from neuroalign.config import add_config_arguments, config_from_args
 
-__all__ = ["DEFAULT_LAYERS", "ScoreConfig", "add_parser", "default_layers", "format_table", "run"]
+__all__ = ["ScoreConfig", "add_parser", "format_table", "run"]
 
 DESCRIPTION = """\
 Score a model against cortical recordings, every requested layer from ONE extraction.
@@ -43,7 +43,6 @@ Examples:
 """
 
 #: Layers scored by default, when the model has them (ResNet stages and the pooled output).
-DEFAULT_LAYERS = ("layer1", "layer2", "layer3", "layer4", "avgpool")
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_config_arguments(parser, ScoreConfig)
     parser.set_defaults(func=run)
     return parser
-
-
-def default_layers(layer_names: list[str]) -> list[str]:
-    """:data:`DEFAULT_LAYERS` present in the model (``backbone.`` prefixes allowed), else the
-    model's top-level modules."""
-    names = set(layer_names)
-    chosen = [n for n in DEFAULT_LAYERS if n in names or f"backbone.{n}" in names]
-    if chosen:
-        return chosen
-    top = [n for n in layer_names if "." not in n]
-    return top or layer_names[-1:]
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -234,7 +222,7 @@ def score_main(cfg: ScoreConfig) -> int:
             identifier, root=cfg.data_root, sessions=sessions, n_boot=cfg.n_boot, seed=cfg.seed
         )
         loaded = load_model(cfg.model, device=cfg.device or "cpu")
-        layers = list(cfg.layers) or default_layers(loaded.layer_names())
+        layers = list(cfg.layers) or loaded.default_layers()
         for layer in layers:
             loaded.resolve_layer(layer)  # unknown layer: ValueError naming valid ones
         model_info.update(

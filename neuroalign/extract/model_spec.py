@@ -29,9 +29,13 @@ from torch import nn
 
 from neuroalign.errors import DataError
 
+#: The ResNet stages scored by default, shallow to deep.
+STAGE_LAYERS = ("layer1", "layer2", "layer3", "layer4", "avgpool")
+
 __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "STAGE_LAYERS",
     "LoadedModel",
     "Preprocessing",
     "load_model",
@@ -112,6 +116,16 @@ class LoadedModel:
     def layer_names(self) -> list[str]:
         """All module names that can be hooked, in definition order (the root excluded)."""
         return [name for name, _ in self.model.named_modules() if name]
+
+    def default_layers(self, candidates: tuple[str, ...] = STAGE_LAYERS) -> list[str]:
+        """The ``candidates`` this model has (a checkpoint's ``backbone.`` prefix is implied),
+        in the given order; a model with none of them gives its top-level modules."""
+        names = dict(self.model.named_modules())
+        chosen = [n for n in candidates if n in names or f"backbone.{n}" in names]
+        if chosen:
+            return chosen
+        top = [n for n in self.layer_names() if "." not in n]
+        return top or self.layer_names()[-1:]
 
     def resolve_layer(self, name: str) -> str:
         """The module name ``name`` refers to; raises ``ValueError`` listing valid names."""
