@@ -41,3 +41,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data (the data mirror) is not present")
     return SHARED_DATA
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run a test on one torch intra-op thread (restored afterwards).
+
+    Many small convolutions and batched tiny solves are faster on one thread than with two
+    OpenMP threads spinning on a small (or shared) 2-core machine; no result depends on it.
+    Test folders opt in with an autouse fixture in their conftest.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

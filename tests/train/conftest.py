@@ -1,20 +1,10 @@
-"""Fixtures of the training tests."""
+"""The train tests run on one torch thread (see `one_torch_thread` in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def single_thread():
-    """Run training tests on one intra-op thread.
-
-    On a small shared machine two spinning OpenMP threads per process make small convolutions
-    several times slower; results do not depend on it (resume tests compare runs made under
-    the same setting).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _single_thread(one_torch_thread):
     yield
-    torch.set_num_threads(before)
