@@ -8,6 +8,8 @@ and for the same architecture at random initialisation; then one summary table.
 
 from __future__ import annotations
 
+# fmt: off
+# (the stage command lines below read best as written)
 import argparse
 import json
 import subprocess
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from neuroalign.cli._common import add_subparser
 from neuroalign.config import add_config_arguments, config_from_args, save_config
+from neuroalign.io import atomic_write
 
 __all__ = ["DemoConfig", "add_parser", "run_demo"]
 
@@ -90,145 +93,71 @@ def _step(title: str, argv: list[str]) -> None:
     print(f"--- {title}: {time.perf_counter() - start:.0f} s", flush=True)
 
 
+def _flags(**options: object) -> list[str]:
+    """``--name value`` pairs (underscores become dashes; True gives a bare flag)."""
+    argv: list[str] = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        argv += [flag] if value is True else [flag, str(value)]
+    return argv
+
+
 def run_demo(cfg: DemoConfig) -> int:
     """Run every stage; returns 0 on success (a failing stage raises with its command)."""
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")
     started = time.perf_counter()
-    sessions = ",".join(cfg.sessions)
-    ckpt = out / "train" / "checkpoints" / "last.pt"
-    models = {"clamp": str(ckpt), "random": "resnet18"}
+    checkpoints = out / "train" / "checkpoints"
+    # the trained network and the same network before its first step (the matched baseline)
+    models = {"clamp": checkpoints / "last.pt", "init": checkpoints / "init.pt"}
+    device = cfg.device
 
     _step("fetch data", ["data", "fetch", "cowley2023"])
-    train = [
-        "train",
-        "--recipe",
-        "cifar10",
-        "--arch",
-        "resnet18",
-        "--loss",
-        "clamp",
-        "--views",
-        str(cfg.views),
-        "--batch-size",
-        str(cfg.batch_size),
-        # one short epoch over train_steps x batch images, so that the warm-up and the
-        # cosine schedule fit in the run
-        "--train-subset",
-        str(cfg.train_steps * cfg.batch_size),
-        "--epochs",
-        "1",
-        "--warmup-epochs",
-        "0.2",
-        "--max-steps",
-        str(cfg.train_steps),
-        "--device",
-        cfg.device,
-        "--output-dir",
-        str(out / "train"),
-        "--knn-every-epochs",
-        "1",
-        "--knn-train-size",
-        "2000",
-        "--knn-test-size",
-        "1000",
-    ]
-    if ckpt.exists():
-        train.append("--resume")
-    _step("train", train)
-    _step(
-        "probe",
-        [
-            "probe",
-            str(ckpt),
-            "--train-subset",
-            "2000",
-            "--test-subset",
-            "1000",
-            "--device",
-            cfg.device,
-            "--output",
-            str(out / "probe.json"),
-        ],
-    )
-    register = [
-        "register",
-        "--model",
-        str(ckpt),
-        "--identifier",
-        cfg.identifier,
-        "--out",
-        str(out / "models"),
-        "--select-v4",
-        "--v4-session",
-        cfg.sessions[0],
-        "--force",
-    ]
-    _step("register", [*register, "--install" if cfg.install else "--no-install"])
+    # one short epoch over train_steps x batch images, so that warm-up and cosine fit the run
+    train = _flags(recipe="cifar10", arch="resnet18", loss="clamp", views=cfg.views,
+                   batch_size=cfg.batch_size, train_subset=cfg.train_steps * cfg.batch_size,
+                   epochs=1, warmup_epochs=0.2, max_steps=cfg.train_steps, device=device,
+                   output_dir=out / "train", knn_every_epochs=1, knn_train_size=2000,
+                   knn_test_size=1000)
+    _step("train", ["train", *train, *(["--resume"] if models["clamp"].exists() else [])])
+    _step("probe", ["probe", str(models["clamp"]),
+                    *_flags(train_subset=2000, test_subset=1000, device=device,
+                            output=out / "probe.json")])
+    register = _flags(model=models["clamp"], identifier=cfg.identifier, out=out / "models",
+                      select_v4=True, v4_session=cfg.sessions[0], force=True)
+    _step("register", ["register", *register, "--install" if cfg.install else "--no-install"])
     if cfg.install:
-        code = (
-            "import brainscore_vision as b; m = b.load_model(%r); "
-            "print('brainscore_vision.load_model ->', m.identifier, m.visual_degrees())"
-        )
+        code = ("import brainscore_vision as b; m = b.load_model(%r); "
+                "print('brainscore_vision.load_model ->', m.identifier, m.visual_degrees())")
         subprocess.run([sys.executable, "-c", code % cfg.identifier], check=True)
     for name, spec in models.items():
-        _step(
-            f"score V4 ({name})",
-            [
-                "score",
-                "--model",
-                spec,
-                "--benchmark",
-                "V4",
-                "--sessions",
-                sessions,
-                "--n-boot",
-                "100",
-                "--device",
-                cfg.device,
-                "--out",
-                str(out / "score" / f"{name}.json"),
-            ],
-        )
-        _step(
-            f"rsa IT ({name})",
-            [
-                "rsa",
-                "--model",
-                spec,
-                "--benchmark",
-                "IT",
-                "--n-bootstrap",
-                "200",
-                "--device",
-                cfg.device,
-                "--out",
-                str(out / "rsa" / name),
-            ],
-        )
-        _step(
-            f"geometry ({name})",
-            [
-                "geometry",
-                "--model",
-                spec,
-                "--dataset",
-                "cifar10",
-                "--n-images",
-                str(cfg.geometry_images),
-                "--device",
-                cfg.device,
-                "--out",
-                str(out / "geometry" / name),
-            ],
-        )
+        _step(f"score V4 ({name})",
+              ["score", *_flags(model=spec, benchmark="V4", sessions=",".join(cfg.sessions),
+                                n_boot=100, device=device, out=out / "score" / f"{name}.json")])
+        _step(f"rsa IT ({name})",
+              ["rsa", *_flags(model=spec, benchmark="IT", n_bootstrap=200, device=device,
+                              out=out / "rsa" / name)])
+        # overlaps at r_s = 1 (the radii themselves): at the training scale r_s = 7 every pair
+        # of sub-manifolds of a briefly trained network overlaps
+        _step(f"geometry ({name})",
+              ["geometry", *_flags(model=spec, dataset="cifar10", n_images=cfg.geometry_images,
+                                   r_s=1.0, device=device, out=out / "geometry" / name)])
 
     summary = summarise(out, list(models))
-    print("\n=== summary (trained CLAMP vs random init)\n" + summary.to_string(index=False))
-    print(f"\nprobe: {json.loads((out / 'probe.json').read_text()).get('top1', 'see probe.json')}")
+    with pd_options():
+        print("\n=== summary (trained CLAMP vs the same network at initialisation)")
+        print(summary.to_string(index=False))
+    probe = json.loads((out / "probe.json").read_text())
+    print(f"\nlinear probe (CIFAR-10 test top-1): {probe['test_top1']:.1%}")
     print(f"all outputs in {out} ({time.perf_counter() - started:.0f} s)")
     return 0
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.precision", 3)
 
 
 def summarise(out: Path, names: list[str]):
@@ -242,9 +171,13 @@ def summarise(out: Path, names: list[str]):
         geometry = pd.read_csv(out / "geometry" / name / "summary.csv")
         table = _by_layer(score, "V4").join(_by_layer(rsa, "IT"), how="outer")
         table = table.join(_by_layer(geometry, "geometry"), how="outer")
+        table = table.reset_index().rename(columns={"index": "layer"})
         table.insert(0, "model", name)
-        rows.append(table.reset_index())
-    return pd.concat(rows, ignore_index=True)
+        rows.append(table)
+    summary = pd.concat(rows, ignore_index=True)
+    with atomic_write(out / "summary.csv") as handle:
+        summary.to_csv(handle, index=False)
+    return summary
 
 
 def _by_layer(table, kind: str):
@@ -255,15 +188,6 @@ def _by_layer(table, kind: str):
     if kind == "IT":
         pivot = table.pivot_table(index="layer", columns="reference", values="score", sort=False)
         return pivot.add_prefix("IT_rsa_")
-    keep = [
-        c
-        for c in (
-            "participation_ratio",
-            "effective_rank",
-            "capacity",
-            "overlap_intra",
-            "overlap_inter",
-        )
-        if c in table.columns
-    ]
-    return table.set_index("layer")[keep]
+    keep = ["pr_global", "erank_global", "overlap_fraction_intra", "overlap_fraction_inter"]
+    keep += ["class_capacity"]
+    return table.set_index("layer")[[c for c in keep if c in table.columns]]

@@ -337,7 +337,8 @@ def train(
             (N, 3, H, W), int64 (N,)) used instead of ``cfg.dataset`` (for tests and scripts).
 
     Output folder ``cfg.output_dir``: ``config.yaml`` (resolved), ``metrics.csv``,
-    ``checkpoints/last.pt`` (+ ``epoch_NNNN.pt`` every ``save_every_epochs``),
+    ``checkpoints/init.pt`` (the network before the first step), ``checkpoints/last.pt``
+    (+ ``epoch_NNNN.pt`` every ``save_every_epochs``),
     ``tensorboard/``.
 
     Raises:
@@ -454,7 +455,7 @@ def train(
 
         saved_step = -1
 
-        def save(epoch_done: int, tag: str | None) -> None:
+        def save(epoch_done: int, tag: str | None, *, update_last: bool = True) -> None:
             nonlocal last_good, saved_step
             check_finite()
             if dist.main:
@@ -472,10 +473,11 @@ def train(
                     "metrics": metrics[-1] if metrics else {},
                     "world_size": dist.world,
                 }
-                write_checkpoint(payload, last_path)
+                if update_last:
+                    write_checkpoint(payload, last_path)
+                    last_good = last_path
                 if tag:
                     write_checkpoint(payload, ckpt_dir / f"{tag}.pt")
-                last_good = last_path
             saved_step = step
             if dist.world > 1:
                 torch.distributed.barrier()
@@ -497,6 +499,11 @@ def train(
             from tqdm.auto import tqdm
 
             bar = tqdm(total=stop_step, initial=step, unit="step", dynamic_ncols=True)
+
+        if step == 0:
+            # the network at initialisation: the matching untrained baseline (same architecture,
+            # head and preprocessing) for every comparison of trained vs random
+            save(0, "init", update_last=False)
 
         model.train()
         while step < stop_step:

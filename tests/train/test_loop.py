@@ -104,6 +104,13 @@ def test_outputs_knn_and_config(tmp_path):
     ck = read_checkpoint(result.checkpoint)
     assert ck["preprocessing"]["image_size"] == 8 and ck["config"]["views"] == 2
     assert set(ck["rng"]) == {"torch", "cuda", "numpy", "python"}
+    # the untrained network is kept as init.pt: same model, step 0, other weights
+    init = read_checkpoint(tmp_path / "checkpoints" / "init.pt")
+    assert init["step"] == 0 and init["preprocessing"] == ck["preprocessing"]
+    assert init["model"].keys() == ck["model"].keys()
+    assert not torch.equal(
+        init["model"]["backbone.conv1.weight"], ck["model"]["backbone.conv1.weight"]
+    )
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
