@@ -171,6 +171,8 @@ def summarise(out: Path, names: list[str]):
         geometry = pd.read_csv(out / "geometry" / name / "summary.csv")
         table = _by_layer(score, "V4").join(_by_layer(rsa, "IT"), how="outer")
         table = table.join(_by_layer(geometry, "geometry"), how="outer")
+        depth_order = dict.fromkeys([*rsa["layer"], *score["layer"], *geometry["layer"]])
+        table = table.reindex(list(depth_order))
         table = table.reset_index().rename(columns={"index": "layer"})
         table.insert(0, "model", name)
         rows.append(table)
