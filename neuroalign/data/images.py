@@ -34,7 +34,7 @@ __all__ = [
     "load_image_folder",
 ]
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 _SPLITS = {"cifar10": ("train", "test"), "imagenette": ("train", "val")}
 
 

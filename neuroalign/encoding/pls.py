@@ -216,12 +216,7 @@ class PLSEncoder:
 
     def fit(self, X: Any, Y: Any) -> PLSEncoder:
         """Fit on features ``X`` (n, p) and responses ``Y`` (n, q) (1-D ``Y`` is one target)."""
-        X = B.asarray(X)
-        Y = B.asarray(Y, like=X)
-        self._y_1d = Y.ndim == 1
-        if self._y_1d:
-            Y = Y[:, None]
-        X, Y = _check_xy(X, Y)
+        X, Y, self._y_1d = _check_xy(X, Y)
         n, p = X.shape
         if not 1 <= self.n_components <= min(n - 1, p):
             raise DataError(

@@ -43,16 +43,21 @@ __all__ = [
 DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-2, 10, 25))
 
 
-def _check_xy(X: Any, Y: Any) -> tuple[B.Array, B.Array]:
+def _check_xy(X: Any, Y: Any) -> tuple[B.Array, B.Array, bool]:
+    """Features (n, p) and responses (n, q) as backend arrays, and whether Y was 1-D (one
+    target, returned as (n, 1))."""
     X = B.asarray(X)
     Y = B.asarray(Y, like=X)
+    y_1d = Y.ndim == 1
+    if y_1d:
+        Y = Y[:, None]
     if X.ndim != 2 or Y.ndim != 2:
         raise DataError(
             f"expected 2-D features and responses, got shapes {tuple(X.shape)} and {tuple(Y.shape)}"
         )
     if X.shape[0] != Y.shape[0]:
         raise DataError(f"features have {X.shape[0]} presentations but responses have {Y.shape[0]}")
-    return X, Y
+    return X, Y, y_1d
 
 
 def spectral_ridge_cv(
@@ -209,12 +214,7 @@ class RidgeCVEncoder:
 
     def fit(self, X: Any, Y: Any) -> RidgeCVEncoder:
         """Fit on features ``X`` (n, p) and responses ``Y`` (n, q) (1-D ``Y`` is one target)."""
-        X = B.asarray(X)
-        Y = B.asarray(Y, like=X)
-        self._y_1d = Y.ndim == 1
-        if self._y_1d:
-            Y = Y[:, None]
-        X, Y = _check_xy(X, Y)
+        X, Y, self._y_1d = _check_xy(X, Y)
         alphas = np.atleast_1d(np.asarray(self.alphas, dtype=np.float64))
         n, p = X.shape
         x_mean = X.mean(axis=0)

@@ -32,11 +32,11 @@ import torch
 from torch import nn
 
 import neuroalign
+from neuroalign.data.images import IMAGE_EXTENSIONS
 from neuroalign.errors import DataError
 from neuroalign.extract.model_spec import LoadedModel, Preprocessing
 
 __all__ = [
-    "IMAGE_SUFFIXES",
     "Stimuli",
     "as_stimuli",
     "estimate_bytes_per_image",
@@ -47,8 +47,6 @@ __all__ = [
     "package_layer",
     "resolve_device",
 ]
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,9 +87,9 @@ class Stimuli:
 
 
 def _folder_images(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
-        raise DataError(f"{folder}: no image files ({', '.join(IMAGE_SUFFIXES)}) found")
+        raise DataError(f"{folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) found")
     return files
 
 
