@@ -4,4 +4,4 @@ from brainscore_vision import model_registry
 
 from .model import get_model
 
-model_registry["neuroalign-resnet18-random"] = lambda: get_model("neuroalign-resnet18-random")
+model_registry['neuroalign-resnet18-random'] = lambda: get_model('neuroalign-resnet18-random')

@@ -11,17 +11,15 @@ import hashlib
 import logging
 from pathlib import Path
 
-IDENTIFIER = "neuroalign-resnet18-random"
-MODEL_SPEC = "resnet18"
+IDENTIFIER = 'neuroalign-resnet18-random'
+MODEL_SPEC = 'resnet18'
 IS_CHECKPOINT = False
 CHECKPOINT_SHA256 = None
 CHECKPOINT_URL = None
-WEIGHTS_SHA256 = "210d4c243f092183434da3b940e9eff12bbff4ab8591fe87c57d355eda4f1b22"
-REGION_LAYER_MAP = {"V1": "layer1", "V2": "layer2", "V4": "layer3", "IT": "layer4"}
-REGION_LAYER_MAP_ORIGIN = (
-    "default fixed map: the four ResNet stages in ventral-stream order (not scored)"
-)
-LAYERS = ["layer1", "layer2", "layer3", "layer4"]
+WEIGHTS_SHA256 = '210d4c243f092183434da3b940e9eff12bbff4ab8591fe87c57d355eda4f1b22'
+REGION_LAYER_MAP = {'V1': 'layer1', 'V2': 'layer2', 'V4': 'layer3', 'IT': 'layer4'}
+REGION_LAYER_MAP_ORIGIN = 'default fixed map: the four ResNet stages in ventral-stream order (not scored)'
+LAYERS = ['layer1', 'layer2', 'layer3', 'layer4']
 VISUAL_DEGREES = 8
 
 BIBTEX = """@inproceedings{he2016resnet,
@@ -67,18 +65,13 @@ def get_model(identifier: str = IDENTIFIER):
 
     assert identifier == IDENTIFIER, f"this plugin provides {IDENTIFIER}, not {identifier}"
     model = build_brain_model(
-        resolve_spec(),
-        IDENTIFIER,
-        REGION_LAYER_MAP,
-        layers=LAYERS,
+        resolve_spec(), IDENTIFIER, REGION_LAYER_MAP, layers=LAYERS,
         visual_degrees=VISUAL_DEGREES,
     )
     if model.loaded.weights_sha256 != WEIGHTS_SHA256:
         _logger.warning(
             "weights of %s differ from the registered ones (sha256 %s, registered %s)",
-            IDENTIFIER,
-            model.loaded.weights_sha256,
-            WEIGHTS_SHA256,
+            IDENTIFIER, model.loaded.weights_sha256, WEIGHTS_SHA256,
         )
     return model
 

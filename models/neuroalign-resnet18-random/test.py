@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 
-@pytest.mark.parametrize("identifier", ["neuroalign-resnet18-random"])
+@pytest.mark.parametrize("identifier", ['neuroalign-resnet18-random'])
 def test_load_and_record(identifier, tmp_path):
     import brainscore_vision
     from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
@@ -21,7 +21,7 @@ def test_load_and_record(identifier, tmp_path):
     stimuli = StimulusSet({"stimulus_id": list(paths)})
     stimuli.stimulus_paths = paths
     stimuli.identifier = None
-    for region in ["IT", "V1", "V2", "V4"]:
+    for region in ['IT', 'V1', 'V2', 'V4']:
         model.start_recording(region, [(70, 170)])
         assembly = model.look_at(stimuli)
         assert set(assembly["stimulus_id"].values) == set(paths)

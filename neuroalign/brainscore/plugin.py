@@ -288,8 +288,6 @@ def write_plugin(
 
     validate_identifier(identifier)
     target = Path(out_root) / identifier
-    if target.exists() and not force:
-        raise PluginExistsError(f"plugin {target} already exists; pass --force to overwrite it")
     loaded = load_model(model) if isinstance(model, (str, os.PathLike)) else model
     rlm = parse_region_layer_map(region_layer_map or DEFAULT_REGION_LAYER_MAP)
     for layer in rlm.values():
@@ -313,24 +311,39 @@ def write_plugin(
         "visual_degrees": visual_degrees,
         "regions": sorted(rlm),
     }
-    if target.exists():
-        shutil.rmtree(target)
-    (target / "region_layer_map").mkdir(parents=True)
     files = {
         "__init__.py": _INIT.format(**info),
         "model.py": _MODEL.format(**info),
         "test.py": _TEST.format(**info),
         "requirements.txt": "torch\ntorchvision\nneuroalign\n",
         f"region_layer_map/{identifier}.json": json.dumps(rlm, indent=4) + "\n",
+        "metadata.yml": yaml.safe_dump(_metadata(identifier, loaded, info), sort_keys=False),
     }
+    if target.exists() and not force:
+        if _holds(target, files):
+            return target  # the same model, weights and map registered again: nothing to do
+        raise PluginExistsError(
+            f"plugin {target} already exists for another model, weights or region map; "
+            "pass --force to overwrite it"
+        )
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "region_layer_map").mkdir(parents=True)
     for name, text in files.items():
         with atomic_write(target / name) as handle:
             handle.write(text)
-    with atomic_write(target / "metadata.yml") as handle:
-        yaml.safe_dump(_metadata(identifier, loaded, info), handle, sort_keys=False)
     for path in target.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)  # readable by every user of the install
     return target
+
+
+def _holds(folder: Path, files: Mapping[str, str]) -> bool:
+    """Whether ``folder`` holds exactly these generated files (same names, same text)."""
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    present = {name for name in present if "__pycache__" not in name}
+    if present != set(files):
+        return False
+    return all((folder / name).read_text() == text for name, text in files.items())
 
 
 def install_plugin(plugin_dir: str | Path, *, mode: str = "symlink", force: bool = False) -> Path:
@@ -354,6 +367,8 @@ def install_plugin(plugin_dir: str | Path, *, mode: str = "symlink", force: bool
         )
     for other in others:
         _remove(other)
+    if target.is_symlink() and target.resolve() == plugin_dir and mode == "symlink":
+        return target  # already installed from this folder
     if target.exists() or target.is_symlink():
         if not force:
             raise PluginExistsError(f"{target} already exists; pass --force to replace it")

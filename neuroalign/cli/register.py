@@ -89,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(RegisterConfig, args)
     if not cfg.identifier:
         raise ValueError("--identifier is required")
-    if cfg.install and not cfg.force and installed_plugin_path(cfg.identifier).exists():
+    installed_path = installed_plugin_path(cfg.identifier)
+    ours = (Path(cfg.out) / cfg.identifier).resolve()
+    same_folder = installed_path.is_symlink() and installed_path.resolve() == ours
+    if cfg.install and not cfg.force and installed_path.exists() and not same_folder:
         raise PluginExistsError(
             f"a Brain-Score plugin {cfg.identifier!r} is already installed at "
             f"{installed_plugin_path(cfg.identifier)}; pass --force to replace it"

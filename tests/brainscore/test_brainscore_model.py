@@ -114,6 +114,10 @@ def test_write_plugin_files(small_model, tmp_path):
     assert meta["model"]["visual_degrees"] == 8
     compile((target / "model.py").read_text(), "model.py", "exec")
     compile((target / "test.py").read_text(), "test.py", "exec")
+    # the same registration again changes nothing; another map under that name is refused
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    assert write_plugin(small_model, "toy-plugin", tmp_path, {"V4": "layer3", "IT": "layer4"})
+    assert before == {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
     with pytest.raises(FileExistsError, match="--force"):
         write_plugin(small_model, "toy-plugin", tmp_path)
     write_plugin(small_model, "toy-plugin", tmp_path, force=True)
@@ -203,8 +207,10 @@ def test_cli_register_and_install(tmp_path, monkeypatch, capsys):
         assert (tmp_path / "models" / name / "__init__.py").is_file()
         model = brainscore_vision.load_model(name)
         assert model.identifier == name
-        # an existing identifier is refused without --force
-        assert main(["register", "--model", "resnet18", "--identifier", name, "--install"]) == 2
+        # registering the same model again is a no-op; another model under that identifier
+        # is refused without --force
+        assert main(["register", "--model", "resnet18", "--identifier", name, "--install"]) == 0
+        assert main(["register", "--model", "resnet34", "--identifier", name, "--install"]) == 2
         assert "already" in capsys.readouterr().err
         assert main(["register", "--identifier", name, "--install", "--force"]) == 0
         assert main(["register", "--identifier", name, "--region-layer-map", "V4=nope"]) == 2
