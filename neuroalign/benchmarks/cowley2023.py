@@ -88,6 +88,13 @@ class BenchmarkResult:
         }
 
 
+#: How the reported layer and score are chosen (written into every result).
+SELECTION_RULE = (
+    "per session and split, the layer with the best training-only score (ridge: LOO r; "
+    "PLS: inner 90/10 hold-out); its held-out score, mean over splits, then mean over sessions"
+)
+
+
 def pool_sessions(
     per_session: pd.DataFrame, boot: Mapping[tuple[str, str], np.ndarray]
 ) -> pd.DataFrame:
@@ -258,19 +265,7 @@ class Cowley2023V4(BenchmarkBase):
             df.insert(0, "session", session)
             frames.append(df)
         per_set = pd.concat(frames, ignore_index=True)
-        table = pool_sessions(per_set, boot)
-        sel_scores = [v["score"] for v in selected.values()]
-        ceiled = [v["explained_variance"] for v in selected.values() if np.isfinite(v["ceiling"])]
-        summary = {
-            "layer": table.loc[table.selected, "layer"].item() if len(table) else None,
-            "score": float(np.mean(sel_scores)),
-            "explained_variance": float(np.mean(ceiled)) if ceiled else float("nan"),
-            "per_session": selected,
-            "how": "per session and split, the layer with the best training-only score "
-            "(ridge: LOO r; PLS: inner 90/10 hold-out); its held-out score, mean over splits, "
-            "then mean over sessions",
-        }
-        return BenchmarkResult(self.identifier, table, per_set, summary, self.meta(), boot)
+        return _pooled_result(self, per_set, boot, selected)
 
     def score_model(
         self,
@@ -371,10 +366,20 @@ def _merge(bench: Cowley2023V4, results: Iterable[BenchmarkResult]) -> Benchmark
     boot: dict[tuple[str, str], np.ndarray] = {}
     for r in results:
         boot.update(r.bootstrap_samples)
-    table = pool_sessions(per_set, boot)
     selected = {}
     for r in results:
         selected.update(r.selected["per_session"])
+    return _pooled_result(bench, per_set, boot, selected)
+
+
+def _pooled_result(
+    bench: Cowley2023V4,
+    per_set: pd.DataFrame,
+    boot: dict[tuple[str, str], np.ndarray],
+    selected: dict[str, dict[str, Any]],
+) -> BenchmarkResult:
+    """Pool per-session layer tables and summarise the training-selected layer."""
+    table = pool_sessions(per_set, boot)
     sel_scores = [v["score"] for v in selected.values()]
     ceiled = [v["explained_variance"] for v in selected.values() if np.isfinite(v["ceiling"])]
     summary = {
@@ -382,6 +387,6 @@ def _merge(bench: Cowley2023V4, results: Iterable[BenchmarkResult]) -> Benchmark
         "score": float(np.mean(sel_scores)),
         "explained_variance": float(np.mean(ceiled)) if ceiled else float("nan"),
         "per_session": selected,
-        "how": results[0].selected["how"],
+        "how": SELECTION_RULE,
     }
     return BenchmarkResult(bench.identifier, table, per_set, summary, bench.meta(), boot)

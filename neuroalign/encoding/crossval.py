@@ -346,85 +346,57 @@ def score_design(
         splits = shuffle_splits(len(data.stimulus_ids), n_splits, test_size, seed, data.stratify)
     if design.kernel or method == "pls":
         _ = design.K  # the one large product: computed before limiting the BLAS threads
+    # the per-split fits are small: one BLAS thread each beats oversubscribed threads
     with threadpool_limits(limits=SPLIT_BLAS_THREADS, user_api="blas"):
-        return _score_splits(
-            design,
-            data,
-            method,
-            splits,
-            test_size,
-            seed,
-            alphas,
-            n_components,
-            train_scores,
-            n_boot,
-            ceiling,
+        Y = B.asarray(data.Y, like=design.X)
+        per_neuroid = np.empty((len(splits), Y.shape[1]))
+        train_stat = np.full(len(splits), np.nan)
+        alphas_used = [] if method == "ridge" else None
+        preds = []
+        for s, (train, test) in enumerate(splits):
+            pred, train_pred, alpha = design.fit_predict(
+                method, train, test, Y, alphas, n_components, train_scores, seed
+            )
+            pred = B.to_numpy(pred)
+            per_neuroid[s] = pearson_columns(pred, data.Y[test])
+            preds.append((test, pred, data.Y[test]))
+            if train_scores and train_pred is not None:
+                if method == "ridge":
+                    r_tr = pearson_columns(train_pred, data.Y[train])
+                else:
+                    val_idx, val_pred = train_pred
+                    r_tr = pearson_columns(val_pred, data.Y[val_idx])
+                train_stat[s] = median_over_neuroids(r_tr)
+            if alphas_used is not None:
+                alphas_used.append(alpha)
+        per_split = median_over_neuroids(per_neuroid)
+        center = float(np.mean(per_split))
+        error = float(np.std(per_split) / np.sqrt(len(splits)))
+        ci_low = ci_high = float("nan")
+        if n_boot:
+            ci_low, ci_high, _ = bootstrap_score(
+                [p for _, p, _ in preds], [t for _, _, t in preds], n_boot, seed
+            )
+        result = ScoreResult(
+            center=center,
+            error=error,
+            per_split=per_split,
+            per_neuroid=per_neuroid,
+            neuroid_ids=data.neuroid_ids,
+            method=method,
+            n_splits=len(splits),
+            test_size=test_size,
+            seed=seed,
+            n_stimuli=len(data.stimulus_ids),
+            n_features=design.p,
+            train_per_split=train_stat,
+            alphas=None if alphas_used is None else np.stack(alphas_used),
+            ci_low=ci_low,
+            ci_high=ci_high,
+            dropped_neuroids=data.dropped_neuroids,
+            test_predictions=tuple(preds),
         )
-
-
-def _score_splits(
-    design,
-    data,
-    method,
-    splits,
-    test_size,
-    seed,
-    alphas,
-    n_components,
-    train_scores,
-    n_boot,
-    ceiling,
-) -> ScoreResult:
-    """The split loop of :func:`score_design`."""
-    Y = B.asarray(data.Y, like=design.X)
-    per_neuroid = np.empty((len(splits), Y.shape[1]))
-    train_stat = np.full(len(splits), np.nan)
-    alphas_used = [] if method == "ridge" else None
-    preds = []
-    for s, (train, test) in enumerate(splits):
-        pred, train_pred, alpha = design.fit_predict(
-            method, train, test, Y, alphas, n_components, train_scores, seed
-        )
-        pred = B.to_numpy(pred)
-        per_neuroid[s] = pearson_columns(pred, data.Y[test])
-        preds.append((test, pred, data.Y[test]))
-        if train_scores and train_pred is not None:
-            if method == "ridge":
-                r_tr = pearson_columns(train_pred, data.Y[train])
-            else:
-                val_idx, val_pred = train_pred
-                r_tr = pearson_columns(val_pred, data.Y[val_idx])
-            train_stat[s] = median_over_neuroids(r_tr)
-        if alphas_used is not None:
-            alphas_used.append(alpha)
-    per_split = median_over_neuroids(per_neuroid)
-    center = float(np.mean(per_split))
-    error = float(np.std(per_split) / np.sqrt(len(splits)))
-    ci_low = ci_high = float("nan")
-    if n_boot:
-        ci_low, ci_high, _ = bootstrap_score(
-            [p for _, p, _ in preds], [t for _, _, t in preds], n_boot, seed
-        )
-    result = ScoreResult(
-        center=center,
-        error=error,
-        per_split=per_split,
-        per_neuroid=per_neuroid,
-        neuroid_ids=data.neuroid_ids,
-        method=method,
-        n_splits=len(splits),
-        test_size=test_size,
-        seed=seed,
-        n_stimuli=len(data.stimulus_ids),
-        n_features=design.p,
-        train_per_split=train_stat,
-        alphas=None if alphas_used is None else np.stack(alphas_used),
-        ci_low=ci_low,
-        ci_high=ci_high,
-        dropped_neuroids=data.dropped_neuroids,
-        test_predictions=tuple(preds),
-    )
-    return result.with_ceiling(ceiling)
+        return result.with_ceiling(ceiling)
 
 
 def cross_validated_score(
