@@ -33,9 +33,9 @@ from pathlib import Path
 import torch
 
 import neuroalign  # noqa: F401  (before torchvision)
+from neuroalign.backbones import create_ssl_model
 from neuroalign.io import atomic_write
 from neuroalign.losses import create_loss
-from neuroalign.models import create_ssl_model
 from neuroalign.train.augment import augment_views, get_recipe
 from neuroalign.train.optim import LARS, lars_param_groups
 

@@ -163,7 +163,10 @@ def _brainscore_rows(bench: Any, identifier: str, model: Any, layers: list[str])
     """Score each layer through Brain-Score's own benchmark (one BrainModel per layer)."""
     import pandas as pd
 
-    from neuroalign.benchmarks.passthrough import BRAINSCORE_BENCHMARKS, score_with_brainscore
+    from neuroalign.neural_benchmarks.passthrough import (
+        BRAINSCORE_BENCHMARKS,
+        score_with_brainscore,
+    )
 
     region = BRAINSCORE_BENCHMARKS.get(identifier, (identifier.split(".")[1].split("-")[0], ""))[0]
     rows = []
@@ -203,9 +206,9 @@ def score_main(cfg: ScoreConfig) -> int:
     import platform
 
     import neuroalign
-    from neuroalign.benchmarks import BENCHMARKS, load_benchmark, resolve_benchmark
     from neuroalign.config import config_to_dict, save_config
     from neuroalign.io import atomic_write
+    from neuroalign.neural_benchmarks import BENCHMARKS, load_benchmark, resolve_benchmark
 
     if cfg.n_boot < 0 or cfg.batch_size < 1 or cfg.reduce_k < 0:
         raise ValueError("--n-boot and --reduce-k must be >= 0 and --batch-size >= 1")

@@ -5,9 +5,9 @@ A spec is one of
 * a torchvision architecture name (``"resnet18"``, ``"resnet50"``, ``"alexnet"``, ...): the
   torchvision model (classifier included, so ``fc`` gives logits) with random weights drawn
   under ``torch.manual_seed(0)``, so the same spec always gives the same weights;
-* ``"neuroalign:NAME"``: a backbone from ``neuroalign.models.create_model`` (random init, seed 0);
-* the path of a neuroalign checkpoint (``*.pt``; see ``neuroalign.models.load_checkpoint``): the
-  trained :class:`~neuroalign.models.SSLModel` (``backbone`` + ``head``) with the preprocessing
+* ``"neuroalign:NAME"``: a backbone from ``neuroalign.backbones.create_model`` (random init, seed 0);
+* the path of a neuroalign checkpoint (``*.pt``; see ``neuroalign.backbones.load_checkpoint``): the
+  trained :class:`~neuroalign.backbones.SSLModel` (``backbone`` + ``head``) with the preprocessing
   stored in the checkpoint;
 * ``"timm:NAME"``: a timm model (random init, seed 0) when timm is installed.
 
@@ -176,7 +176,7 @@ def _torchvision_model(name: str) -> nn.Module:
 
 
 def _neuroalign_model(name: str) -> nn.Module:
-    from neuroalign.models import create_model
+    from neuroalign.backbones import create_model
 
     with _seeded(0):
         return create_model(name)
@@ -201,7 +201,7 @@ def _timm_model(name: str) -> tuple[nn.Module, Preprocessing]:
 
 
 def _checkpoint_model(path: Path) -> tuple[nn.Module, Preprocessing, dict]:
-    from neuroalign.models import load_checkpoint
+    from neuroalign.backbones import load_checkpoint
 
     model, metadata = load_checkpoint(path, map_location="cpu")
     prep_dict = metadata.get("preprocessing")

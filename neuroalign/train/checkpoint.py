@@ -1,6 +1,6 @@
 """Training-state checkpoints: RNG capture/restore and the resume check.
 
-The checkpoint dict itself is defined in :mod:`neuroalign.models.checkpoint`; this module adds
+The checkpoint dict itself is defined in :mod:`neuroalign.backbones.checkpoint`; this module adds
 what exact resumption needs. RNG states are stored as tensors and plain numbers only, so the
 file still loads with ``torch.load(weights_only=True)``.
 """

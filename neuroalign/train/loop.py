@@ -30,15 +30,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuroalign.config import config_to_dict, save_config
-from neuroalign.errors import DataError, NeuroalignError
-from neuroalign.io import atomic_write
-from neuroalign.models import (
+from neuroalign.backbones import (
     available_models,
     create_ssl_model,
     read_checkpoint,
     write_checkpoint,
 )
+from neuroalign.config import config_to_dict, save_config
+from neuroalign.errors import DataError, NeuroalignError
+from neuroalign.io import atomic_write
 from neuroalign.train.augment import augment_views, get_recipe
 from neuroalign.train.checkpoint import (
     capture_rng_state,

@@ -224,8 +224,8 @@ def run_probe(checkpoint: str | Path, cfg: ProbeConfig) -> dict:
     The head is dropped, backbone features of the train and test splits are extracted once
     with the checkpoint's evaluation preprocessing, and :func:`fit_linear_probe` is fitted.
     """
+    from neuroalign.backbones import load_checkpoint
     from neuroalign.io import atomic_write
-    from neuroalign.models import load_checkpoint
     from neuroalign.train.loop import spread_indices
 
     checkpoint = Path(checkpoint)

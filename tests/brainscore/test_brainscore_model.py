@@ -126,10 +126,10 @@ def test_write_plugin_files(small_model, tmp_path):
 
 
 def test_checkpoint_plugin_records_and_verifies_sha(tmp_path):
+    from neuroalign.backbones import create_ssl_model
+    from neuroalign.backbones.checkpoint import write_checkpoint
     from neuroalign.brainscore import write_plugin
     from neuroalign.io import sha256_file
-    from neuroalign.models import create_ssl_model
-    from neuroalign.models.checkpoint import write_checkpoint
 
     ssl = create_ssl_model("resnet18", (32,))
     prep = {"image_size": 32, "resize": 32, "mean": [0.5] * 3, "std": [0.25] * 3}

@@ -8,8 +8,8 @@ import pytest
 import torch
 import yaml
 
+from neuroalign.backbones import read_checkpoint
 from neuroalign.cli import main
-from neuroalign.models import read_checkpoint
 
 
 @pytest.fixture(autouse=True)

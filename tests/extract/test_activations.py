@@ -153,8 +153,8 @@ def test_load_model_is_seeded_and_checks_specs():
 
 
 def test_checkpoint_spec(tmp_path):
-    from neuroalign.models import create_ssl_model
-    from neuroalign.models.checkpoint import write_checkpoint
+    from neuroalign.backbones import create_ssl_model
+    from neuroalign.backbones.checkpoint import write_checkpoint
 
     torch.manual_seed(1)
     ssl = create_ssl_model("resnet18", (64,))

@@ -62,7 +62,7 @@ def test_two_process_ddp_trains_in_sync(tmp_path):
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2))
     assert r0["step"] == r1["step"] == 3
     assert torch.equal(r0["params"], r1["params"])  # DDP kept the replicas identical
-    from neuroalign.models import read_checkpoint
+    from neuroalign.backbones import read_checkpoint
 
     ck = read_checkpoint(tmp_path / "checkpoints" / "last.pt")
     assert ck["world_size"] == 2 and ck["step"] == 3

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import neuroalign  # noqa: F401
+from neuroalign.backbones import load_checkpoint, read_checkpoint
 from neuroalign.errors import DataError
 from neuroalign.losses import create_loss
-from neuroalign.models import load_checkpoint, read_checkpoint
 from neuroalign.train import TrainConfig, TrainingDiverged, augment_views, get_recipe, train
 from neuroalign.train.loop import epoch_batches, spread_indices
 

@@ -7,8 +7,7 @@ import torch
 from torch import nn
 
 import neuroalign  # noqa: F401  (before torchvision)
-from neuroalign.errors import DataError
-from neuroalign.models import (
+from neuroalign.backbones import (
     CHECKPOINT_FORMAT,
     ProjectionHead,
     SSLModel,
@@ -18,6 +17,7 @@ from neuroalign.models import (
     load_checkpoint,
     write_checkpoint,
 )
+from neuroalign.errors import DataError
 
 
 def _layer4_shape(model: nn.Module, size: int) -> tuple[int, ...]:

@@ -5,7 +5,7 @@ tensors, numbers, strings, lists and dicts), with keys:
 
 - ``format``: ``"neuroalign-checkpoint/1"``
 - ``arch``: backbone name; ``model_spec``: ``{"arch", "cifar_stem", "head_dims",
-  "head_batch_norm"}`` enough to rebuild the :class:`~neuroalign.models.SSLModel`
+  "head_batch_norm"}`` enough to rebuild the :class:`~neuroalign.backbones.SSLModel`
 - ``config``: the resolved training config (dict); ``preprocessing``: ``{"image_size",
   "resize", "mean", "std"}`` to feed the backbone at evaluation time
 - ``model``: the SSLModel state dict; ``optimizer``, ``scheduler``, ``epoch``, ``step``,
@@ -20,10 +20,10 @@ from typing import Any
 
 import torch
 
+from neuroalign.backbones.heads import SSLModel
+from neuroalign.backbones.registry import create_ssl_model
 from neuroalign.errors import DataError
 from neuroalign.io import atomic_path
-from neuroalign.models.heads import SSLModel
-from neuroalign.models.registry import create_ssl_model
 
 __all__ = [
     "CHECKPOINT_FORMAT",

@@ -7,15 +7,15 @@ import pytest
 import xarray as xr
 from brainscore_core.benchmarks import Benchmark
 
-from neuroalign.benchmarks import (
+from neuroalign.encoding import cross_validated_score, split_half_ceiling
+from neuroalign.errors import DataError
+from neuroalign.neural_benchmarks import (
     Cowley2023V4,
     Kriegeskorte2008IT,
     list_benchmarks,
     load_benchmark,
     resolve_benchmark,
 )
-from neuroalign.encoding import cross_validated_score, split_half_ceiling
-from neuroalign.errors import DataError
 
 
 def _thumbnails(stimulus_set, ids, size):
@@ -73,7 +73,7 @@ def test_brainscore_benchmark_without_data_says_what_to_do(tmp_path, monkeypatch
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("RESULTCACHING_HOME", str(tmp_path / "rc"))
-    from neuroalign.benchmarks import load_brainscore_benchmark
+    from neuroalign.neural_benchmarks import load_brainscore_benchmark
 
     with pytest.raises(DataError, match="offline benchmark"):
         load_brainscore_benchmark("FreemanZiemba2013public.V1-pls")

@@ -121,7 +121,7 @@ def test_majajhong_public_v4_pls_through_brainscore_s3_loader(
         load_stimulus_set_from_s3,
     )
 
-    from neuroalign.benchmarks import (
+    from neuroalign.neural_benchmarks import (
         brainscore_data_cached,
         load_brainscore_benchmark,
         resolve_benchmark,

@@ -1,7 +1,7 @@
 """Named benchmarks and region aliases.
 
 ``load_benchmark(name)`` accepts a neuroalign benchmark (runs offline on the mirrored data),
-a Brain-Score benchmark identifier (:mod:`neuroalign.benchmarks.passthrough`), or a region
+a Brain-Score benchmark identifier (:mod:`neuroalign.neural_benchmarks.passthrough`), or a region
 alias ``V1``/``V2``/``V4``/``IT`` that resolves to the first benchmark of its list whose data is
 reachable offline (:data:`ALIASES`), and says which it chose.
 """
@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from neuroalign.benchmarks.cowley2023 import Cowley2023V4
-from neuroalign.benchmarks.kriegeskorte2008 import Kriegeskorte2008IT
-from neuroalign.benchmarks.passthrough import (
+from neuroalign.errors import DataError
+from neuroalign.neural_benchmarks.cowley2023 import Cowley2023V4
+from neuroalign.neural_benchmarks.kriegeskorte2008 import Kriegeskorte2008IT
+from neuroalign.neural_benchmarks.passthrough import (
     BRAINSCORE_BENCHMARKS,
     brainscore_data_cached,
     load_brainscore_benchmark,
 )
-from neuroalign.errors import DataError
 
 __all__ = ["ALIASES", "BENCHMARKS", "list_benchmarks", "load_benchmark", "resolve_benchmark"]
 

@@ -12,8 +12,8 @@ from functools import partial
 
 from torch import nn
 
-from neuroalign.models.heads import ProjectionHead, SSLModel
-from neuroalign.models.resnet import resnet_backbone
+from neuroalign.backbones.heads import ProjectionHead, SSLModel
+from neuroalign.backbones.resnet import resnet_backbone
 
 __all__ = ["MODELS", "available_models", "create_model", "create_ssl_model"]
 

@@ -24,8 +24,8 @@ import pandas as pd
 from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
-from neuroalign.benchmarks.cowley2023 import BenchmarkResult
 from neuroalign.errors import DataError
+from neuroalign.neural_benchmarks.cowley2023 import BenchmarkResult
 
 __all__ = ["BIBTEX", "BRAIN_RDMS", "Kriegeskorte2008IT"]
 
