@@ -301,7 +301,8 @@ SMALL_IMAGE_SIZE = 64
 
 
 def _load_model(spec: str, image_size: int | None, device: str, small: bool = False) -> Any:
-    from neuroalign.extract import Preprocessing, load_model
+    from neuroalign.extract import load_model
+    from neuroalign.preprocessing import Preprocessing
 
     lm = load_model(spec, device=device)
     if image_size is None and small and lm.preprocessing.image_size > SMALL_IMAGE_SIZE:

@@ -51,7 +51,8 @@ def worker(side: str, args: argparse.Namespace) -> None:
     import torch
 
     import neuroalign  # noqa: F401  (torchvision shim)
-    from neuroalign.extract import Preprocessing, extract_activations, load_model
+    from neuroalign.extract import extract_activations, load_model
+    from neuroalign.preprocessing import Preprocessing
 
     layers = args.layers.split(",")
     stimuli = _stimuli(args.session, args.n)

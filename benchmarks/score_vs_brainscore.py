@@ -39,8 +39,9 @@ warnings.filterwarnings("ignore")
 import neuroalign  # noqa: E402  (before torchvision)
 from neuroalign.data import load_cowley2023  # noqa: E402
 from neuroalign.encoding import cross_validated_score  # noqa: E402
-from neuroalign.extract import Preprocessing, extract_activations, load_model  # noqa: E402
+from neuroalign.extract import extract_activations, load_model  # noqa: E402
 from neuroalign.io import atomic_write  # noqa: E402
+from neuroalign.preprocessing import Preprocessing  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "score_vs_brainscore.md"
 

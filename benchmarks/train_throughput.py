@@ -4,7 +4,7 @@ Anchor: the per-image pipeline of the CLAMP reference and of SimCLR-style reposi
 (solo-learn, the reference's albumentations/torchvision transforms): each view of each image
 goes through ``torchvision.transforms.v2`` (RandomResizedCrop, flip, ColorJitter p=0.8,
 grayscale p=0.2, Gaussian blur, solarize on ImageNet), normally inside DataLoader workers.
-Ours: :func:`neuroalign.train.augment_views`, all m x B views at once on the device.
+Ours: :func:`neuroalign.augment.augment_views`, all m x B views at once on the device.
 
 For each configuration the script times whole CLAMP training steps (augmentation, forward,
 loss, backward, LARS step) with both augmentation paths in the same process, and reports
@@ -33,10 +33,11 @@ from pathlib import Path
 import torch
 
 import neuroalign  # noqa: F401  (before torchvision)
+from neuroalign.augment import augment_views, get_recipe
 from neuroalign.backbones import create_ssl_model
 from neuroalign.io import atomic_write
 from neuroalign.losses import create_loss
-from neuroalign.train.augment import augment_views, get_recipe
+from neuroalign.preprocessing import Preprocessing
 from neuroalign.train.optim import LARS, lars_param_groups
 
 RESULTS = Path(__file__).resolve().parent / "results" / "train_throughput.md"
@@ -90,7 +91,7 @@ def torchvision_pipeline(recipe):
     sol_p = max(recipe.solarize_p)
     if sol_p > 0:
         ops.append(v2.RandomSolarize(threshold=128, p=sol_p))
-    ops += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(recipe.mean, recipe.std)]
+    ops += [v2.ToDtype(torch.float32, scale=True)]  # views in [0, 1], as augment_views
     return v2.Compose(ops)
 
 
@@ -123,6 +124,7 @@ def sync(device: torch.device) -> None:
 
 def run_config(cfg: Config, args, device: torch.device) -> dict:
     recipe = get_recipe("cifar10" if cfg.cifar else "imagenet", cfg.size)
+    prep = Preprocessing.named("cifar10" if cfg.cifar else "imagenet", cfg.size, cfg.size)
     images, source = load_images(cfg, cfg.batch * (args.steps + args.warmup))
     images = images.to(device)
     head = (2048, 256) if cfg.cifar else (8192, 8192, 512)
@@ -155,7 +157,7 @@ def run_config(cfg: Config, args, device: torch.device) -> dict:
                 views = augment_views(batch, cfg.views, recipe, generator=gen)
             else:
                 views = anchor_views(batch, cfg.views, pipeline)
-            x = views.view(cfg.views * cfg.batch, *views.shape[2:])
+            x = prep.normalize(views.view(cfg.views * cfg.batch, *views.shape[2:]))
             if use_cuda:
                 x = x.contiguous(memory_format=torch.channels_last)
             sync(device)
@@ -253,7 +255,7 @@ def main(argv=None) -> int:
             f"- timed steps: {args.steps} per path after {args.warmup} warm-up step(s); a step = "
             "augment m x B views + forward + CLAMP loss + backward + LARS step",
             "- anchor: torchvision.transforms.v2 per image and view (single process, i.e. one "
-            "DataLoader worker's work); ours: neuroalign.train.augment_views on the whole batch",
+            "DataLoader worker's work); ours: neuroalign.augment.augment_views on the whole batch",
             "- data: " + "; ".join(sorted({src for _, src in rows})),
             "",
             header,

@@ -32,7 +32,7 @@ import torch
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
-from neuroalign.extract.activations import _ImageFiles, _normalise, forward_layers
+from neuroalign.extract.activations import _ImageFiles, _to_input, forward_layers
 from neuroalign.extract.model_spec import LoadedModel, load_model
 
 __all__ = [
@@ -101,7 +101,7 @@ def _load_images(paths: Sequence[str], prep: Any) -> np.ndarray:
     if bad:
         raise DataError(f"{len(bad)} image(s) failed to decode: " + "; ".join(bad))
     batch = torch.stack([img for _, img, _ in items])
-    return _normalise(batch, prep).numpy()
+    return _to_input(batch, prep).numpy()
 
 
 class NeuroalignActivations(PytorchWrapper):
@@ -112,13 +112,12 @@ class NeuroalignActivations(PytorchWrapper):
     """
 
     def __init__(self, loaded: LoadedModel, identifier: str | None = None, batch_size: int = 64):
-        import dataclasses
         import functools
 
         self.loaded = loaded
         # Brain-Score's images are the model's whole visual field (visual_degrees wide): resize
         # them to the input size without the centre crop used on training-style images.
-        prep = dataclasses.replace(loaded.preprocessing, resize=loaded.preprocessing.image_size)
+        prep = loaded.preprocessing.full_field()
         self.preprocessing = prep
         super().__init__(
             model=loaded.model,

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from neuroalign.cli._common import add_subparser
 from neuroalign.config import add_config_arguments, config_from_args
-from neuroalign.extract.model_spec import STAGE_LAYERS
 
 __all__ = ["GeometryConfig", "add_parser", "run"]
 
 
 DESCRIPTION = """\
 Geometry of a model's representations (SCIENCE.md section 2): N test images, each seen through
-M augmentations (the training augmentations, neuroalign.train.augment.augment_views), are passed
-through the model once; for every layer:
+M augmentations (the training augmentations, neuroalign.augment.augment_views, drawn at the
+model's input size and normalised with the model's own statistics:
+neuroalign.extract.layer_views), are passed through the model once; for every layer:
 
   - CLAMP sub-manifold geometry (Zhang, Heeger & Martiniani 2025): radius with and without r_s,
     size, neighbour count, overlap fraction for intra- vs inter-class pairs, centroid distances
@@ -30,7 +30,7 @@ Layers wider than --max-features are reduced by a seeded Gaussian random project
 
 Writes into --out: summary.csv (one row per layer), images.csv, pairs.csv, spectra.csv,
 capacity.csv, overlap.png, spectra.png, dimension.png, capacity.png, config.yaml, run.json
-(model digest, image indices, projected layers) and, with --adadim R,Z, adadim.csv.
+(model digest, image indices, preprocessing, r_s, random projection) and, with --adadim R,Z, adadim.csv.
 
 examples:
   neuroalign geometry --model resnet18 --dataset cifar10
@@ -55,7 +55,8 @@ class GeometryConfig:
     )
     split: str = field(default="test", metadata={"help": "data set split"})
     layers: tuple[str, ...] = field(
-        default=STAGE_LAYERS, metadata={"help": "comma-separated module names"}
+        default=(),
+        metadata={"help": "comma-separated module names (default: ResNet stages + avgpool)"},
     )
     n_images: int = field(
         default=200, metadata={"help": "images (a class-balanced seeded subset of the split)"}
@@ -63,12 +64,18 @@ class GeometryConfig:
     views: int = field(default=8, metadata={"help": "augmentations per image (m >= 2)"})
     recipe: str = field(
         default="",
-        metadata={"help": "augmentation recipe (cifar10 | imagenet); empty = by data set"},
+        metadata={
+            "help": "augmentation recipe (cifar10 | imagenet); empty = the checkpoint's, else "
+            "by data set"
+        },
     )
-    image_size: int = field(
-        default=0, metadata={"help": "side of the augmented views; 0 = the data set's image size"}
+    r_s: float | None = field(
+        default=None,
+        metadata={
+            "help": "CLAMP radius scale for overlaps (default: the checkpoint's training r_s, "
+            "else 7.0)"
+        },
     )
-    r_s: float = field(default=7.0, metadata={"help": "CLAMP radius scale for overlaps"})
     kappa: float = field(default=0.0, metadata={"help": "margin of the manifold capacity"})
     n_t: int = field(default=200, metadata={"help": "Gaussian vectors per manifold (capacity)"})
     n_reps: int = field(
@@ -134,14 +141,10 @@ def collect_views(cfg: GeometryConfig):
 
     acts: layer -> float32 numpy (M, N, d) (randomly projected when d > max_features).
     """
-    import numpy as np
-    import torch
-
     from neuroalign.data import load_image_dataset
-    from neuroalign.extract import forward_layers, load_model
+    from neuroalign.defaults import R_S
+    from neuroalign.extract import layer_views, load_model
     from neuroalign.extract.activations import resolve_device
-    from neuroalign.extract.reduce import Reduction, make_reducer
-    from neuroalign.train.augment import augment_views
 
     if cfg.views < 2:
         raise ValueError(f"--views must be >= 2 (got {cfg.views})")
@@ -151,42 +154,41 @@ def collect_views(cfg: GeometryConfig):
         raise ValueError(f"--adadim takes two layers R,Z, got {','.join(cfg.adadim)!r}")
     device = resolve_device(cfg.device)
     loaded = load_model(cfg.model, device=device)
-    names = list(dict.fromkeys([*cfg.layers, *cfg.adadim]))
-    modules = {name: loaded.get_module(name) for name in names}
+    trained_with = loaded.metadata.get("config", {})
+    layers = list(cfg.layers) or loaded.default_layers()
+    names = list(dict.fromkeys([*layers, *cfg.adadim]))
     data = load_image_dataset(cfg.dataset, split=cfg.split, root=cfg.data_root)
     idx = _balanced_subset(data.labels.numpy(), cfg.n_images, cfg.seed)
     data = data.subset(idx.tolist())
-    recipe = cfg.recipe or ("cifar10" if cfg.dataset == "cifar10" else "imagenet")
-    size = cfg.image_size or int(data.images.shape[-1])
-    gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    images = data.images.to(device)
-    views = augment_views(images, cfg.views, recipe=recipe, out_size=size, generator=gen)
-    flat = views.reshape(cfg.views * len(idx), *views.shape[2:])
-    reducers: dict[str, object] = {}
-    chunks: dict[str, list] = {name: [] for name in names}
-    for start in range(0, flat.shape[0], cfg.batch_size):
-        outs = forward_layers(loaded.model, modules, flat[start : start + cfg.batch_size])
-        for name, out in outs.items():
-            x = out.reshape(out.shape[0], -1)
-            if x.shape[1] > cfg.max_features:
-                if name not in reducers:
-                    reducers[name] = make_reducer(
-                        Reduction("gaussian", cfg.max_features, cfg.seed), x.shape[1]
-                    )
-                x = reducers[name].transform(x)
-            chunks[name].append(x.float().cpu().numpy())
-    acts = {
-        name: np.concatenate(parts).reshape(cfg.views, len(idx), -1)
-        for name, parts in chunks.items()
-    }
+    recipe = (
+        cfg.recipe
+        or trained_with.get("augment")
+        or ("cifar10" if cfg.dataset == "cifar10" else "imagenet")
+    )
+    feats = layer_views(
+        loaded,
+        data.images,
+        names,
+        n_views=cfg.views,
+        recipe=recipe,
+        seed=cfg.seed,
+        max_features=cfg.max_features,
+        batch_size=cfg.batch_size,
+        device=device,
+        progress=True,
+    )
+    acts = {name: f.cpu().numpy() for name, f in feats.items()}
+    r_s = cfg.r_s if cfg.r_s is not None else float(trained_with.get("r_s", R_S))
     info = {
         "model": loaded.identifier,
         "weights_sha256": loaded.weights_sha256,
         "classes": list(data.classes),
         "image_indices": idx.tolist(),
-        "projected_layers": sorted(reducers),
+        "layers": layers,
+        "random_projection": f"layers wider than {cfg.max_features} features, seed {cfg.seed}",
         "recipe": recipe,
-        "image_size": size,
+        "preprocessing": loaded.preprocessing.describe(),
+        "r_s": r_s,
     }
     return acts, data.labels.numpy(), info
 
@@ -206,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(GeometryConfig, args)
     acts, labels, info = collect_views(cfg)
     opts = GeometryOptions(
-        r_s=cfg.r_s,
+        r_s=info["r_s"],
         kappa=cfg.kappa,
         n_t=cfg.n_t,
         n_reps=cfg.n_reps,
@@ -214,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
         capacity=cfg.capacity,
         max_capacity_images=cfg.max_capacity_images,
     )
-    report = geometry_report({name: acts[name] for name in cfg.layers}, labels, opts)
+    report = geometry_report({name: acts[name] for name in info["layers"]}, labels, opts)
     out = Path(cfg.out)
     written = write_report(report, out)
     if cfg.adadim:

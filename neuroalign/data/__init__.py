@@ -18,6 +18,9 @@ from neuroalign.data.images import (
     ImageFolderDataset,
     load_image_dataset,
     load_image_folder,
+    open_image,
+    read_image,
+    spread_indices,
 )
 from neuroalign.data.kriegeskorte2008 import Kriegeskorte2008, load_kriegeskorte2008
 
@@ -41,4 +44,7 @@ __all__ = [
     "load_image_folder",
     "load_kriegeskorte2008",
     "mirror_location",
+    "open_image",
+    "read_image",
+    "spread_indices",
 ]

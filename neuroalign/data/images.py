@@ -32,6 +32,9 @@ __all__ = [
     "decode_image",
     "load_image_dataset",
     "load_image_folder",
+    "open_image",
+    "read_image",
+    "spread_indices",
 ]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -95,6 +98,45 @@ def decode_image(data: bytes, source: str, size: int | None = None) -> np.ndarra
             return np.array(image, dtype=np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise DataError(f"{source}: corrupt or unreadable image ({err})") from None
+
+
+def spread_indices(n_total: int, n: int | None) -> torch.Tensor:
+    """``n`` indices spread evenly over ``range(n_total)`` (all if ``n`` is None or larger).
+
+    Data sets stored class by class (CIFAR-10, Imagenette) keep their class balance this way.
+    """
+    if n is None or n >= n_total:
+        return torch.arange(n_total)
+    if n < 1:
+        raise ValueError(f"subset size must be >= 1, got {n}")
+    return torch.linspace(0, n_total - 1, int(n)).round().long()
+
+
+def open_image(path: str | Path, min_side: int | None = None):
+    """An image file as an RGB ``PIL.Image`` (decoded); corrupt files raise :class:`DataError`.
+
+    ``min_side``: a JPEG may be decoded at a reduced scale (PIL's draft mode: 1/2, 1/4 or 1/8,
+    in the DCT) as long as its shorter side stays >= ``min_side`` -- several times faster for
+    photographs much larger than the network input; other formats decode in full.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if min_side is not None and image.format == "JPEG":
+                w, h = image.size
+                scale = max(1, min(w, h) // int(min_side))
+                if scale >= 2:
+                    image.draft("RGB", (w // scale, h // scale))
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise DataError(f"{path}: corrupt or unreadable image ({err})") from None
+
+
+def read_image(path: str | Path, min_side: int | None = None) -> torch.Tensor:
+    """An image file as an RGB uint8 tensor (3, H, W) (see :func:`open_image`)."""
+    array = np.asarray(open_image(path, min_side), dtype=np.uint8)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1)
 
 
 def _tree_members(archive: Path) -> Iterator[tuple[str, str, bytes]]:
@@ -326,7 +368,7 @@ class ImageFolderDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int):
         path, label = self.samples[index]
-        image = torch.from_numpy(decode_image(path.read_bytes(), str(path))).permute(2, 0, 1)
+        image = read_image(path)
         if self.transform is not None:
             image = self.transform(image)
         return image, label

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import ShuffleSplit
 
+from neuroalign.defaults import BRAINSCORE_SEED
 from neuroalign.encoding.correlation import median_over_neuroids, pearson_columns
 from neuroalign.errors import DataError
 
@@ -94,7 +95,10 @@ def _neuroid_ids(assembly: Any) -> tuple[str, ...]:
 
 
 def split_half_ceiling(
-    trials: Any, n_splits: int = 10, seed: int = 1, neuroid_ids: tuple[str, ...] | None = None
+    trials: Any,
+    n_splits: int = 10,
+    seed: int = BRAINSCORE_SEED,
+    neuroid_ids: tuple[str, ...] | None = None,
 ) -> Ceiling:
     """Split-half, Spearman-Brown corrected reliability of single-trial responses.
 

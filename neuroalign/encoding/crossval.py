@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from neuroalign.defaults import BRAINSCORE_SEED
 from neuroalign.encoding import backend as B
 from neuroalign.encoding.bootstrap import bootstrap_score
 from neuroalign.encoding.ceiling import Ceiling, ceiled_scores, has_coord
@@ -332,7 +333,7 @@ def score_design(
     splits: list[tuple[np.ndarray, np.ndarray]] | None = None,
     n_splits: int = 10,
     test_size: float = 0.1,
-    seed: int = 0,
+    seed: int = BRAINSCORE_SEED,
     alphas: Any = DEFAULT_ALPHAS,
     n_components: int = 25,
     train_scores: bool = True,
@@ -405,7 +406,7 @@ def cross_validated_score(
     method: str = "ridge",
     n_splits: int = 10,
     test_size: float = 0.1,
-    seed: int = 0,
+    seed: int = BRAINSCORE_SEED,
     *,
     alphas: Any = DEFAULT_ALPHAS,
     n_components: int = 25,

@@ -14,12 +14,10 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
+from neuroalign.defaults import BRAINSCORE_SEED
 from neuroalign.errors import DataError
 
 __all__ = ["BRAINSCORE_SEED", "shuffle_splits"]
-
-#: The ``random_state`` of Brain-Score's splits.
-BRAINSCORE_SEED = 1
 
 
 def shuffle_splits(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neuroalign.defaults import BRAINSCORE_SEED
 from neuroalign.encoding.ceiling import Ceiling, ceiled_scores
 from neuroalign.encoding.crossval import (
     Design,
@@ -58,7 +59,7 @@ def sweep_results(
     method: str = "ridge",
     n_splits: int = 10,
     test_size: float = 0.1,
-    seed: int = 0,
+    seed: int = BRAINSCORE_SEED,
     *,
     alphas: Any = DEFAULT_ALPHAS,
     n_components: int = 25,
@@ -108,7 +109,7 @@ def layer_sweep(
     method: str = "ridge",
     n_splits: int = 10,
     test_size: float = 0.1,
-    seed: int = 0,
+    seed: int = BRAINSCORE_SEED,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Cross-validated scores of every layer, and the training-selected best layer.

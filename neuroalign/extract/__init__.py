@@ -20,19 +20,21 @@ from neuroalign.extract.activations import (
     package_layer,
 )
 from neuroalign.extract.cache import ActivationCache, activation_cache_key, stimuli_fingerprint
-from neuroalign.extract.model_spec import LoadedModel, Preprocessing, load_model
+from neuroalign.extract.model_spec import LoadedModel, load_model
 from neuroalign.extract.reduce import Reduction
 from neuroalign.extract.stream import open_assembly, save_assembly, stream_activations
+from neuroalign.extract.views import OUTPUT, layer_views
 
 __all__ = [
+    "OUTPUT",
     "ActivationCache",
     "LoadedModel",
-    "Preprocessing",
     "Reduction",
     "activation_cache_key",
     "as_stimuli",
     "extract_activations",
     "forward_layers",
+    "layer_views",
     "load_model",
     "open_assembly",
     "package_layer",

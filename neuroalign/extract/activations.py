@@ -34,7 +34,8 @@ from torch import nn
 import neuroalign
 from neuroalign.data.images import IMAGE_EXTENSIONS
 from neuroalign.errors import DataError
-from neuroalign.extract.model_spec import LoadedModel, Preprocessing
+from neuroalign.extract.model_spec import LoadedModel
+from neuroalign.preprocessing import Preprocessing
 
 __all__ = [
     "Stimuli",
@@ -153,7 +154,8 @@ def as_stimuli(stimuli: Any) -> Stimuli:
 
 
 class _ImageFiles(torch.utils.data.Dataset):
-    """Decode + resize + centre-crop one image file -> (index, uint8 (3, S, S), error)."""
+    """Decode one image file and give it the model's input geometry ->
+    (index, uint8 (3, S, S), error message or "")."""
 
     def __init__(self, paths: Sequence[Path], prep: Preprocessing):
         self.paths = list(paths)
@@ -163,33 +165,21 @@ class _ImageFiles(torch.utils.data.Dataset):
         return len(self.paths)
 
     def __getitem__(self, i: int):
-        from PIL import Image
-        from torchvision.transforms import functional as tf
+        from torchvision.transforms.v2 import functional as tvf
+
+        from neuroalign.data import open_image
 
         size = self.prep.image_size
         try:
-            with Image.open(self.paths[i]) as img:
-                img = img.convert("RGB")
-                img = tf.resize(img, self.prep.resize)
-                img = tf.center_crop(img, [size, size])
-                return i, tf.pil_to_tensor(img), ""
+            image = open_image(self.paths[i])
+            return i, tvf.pil_to_tensor(self.prep.resize_crop(image)), ""
         except Exception as err:
             return i, torch.zeros(3, size, size, dtype=torch.uint8), f"{type(err).__name__}: {err}"
 
 
-def _normalise(images: torch.Tensor, prep: Preprocessing) -> torch.Tensor:
-    """uint8 (B, 3, S, S) -> float32, scaled to [0, 1] then (x - mean) / std (as ToTensor+Normalize)."""
-    x = images.to(torch.float32).div(255)
-    mean = torch.tensor(prep.mean, dtype=torch.float32, device=x.device)[:, None, None]
-    std = torch.tensor(prep.std, dtype=torch.float32, device=x.device)[:, None, None]
-    return x.sub_(mean).div_(std)
-
-
-def _resize_tensor(images: torch.Tensor, prep: Preprocessing) -> torch.Tensor:
-    from torchvision.transforms import functional as tf
-
-    out = tf.resize(images, prep.resize, antialias=True)
-    return tf.center_crop(out, [prep.image_size, prep.image_size])
+def _to_input(images: torch.Tensor, prep: Preprocessing) -> torch.Tensor:
+    """uint8 (B, 3, S, S) with the input geometry -> the normalised float32 network input."""
+    return prep.normalize(images.to(torch.float32).div_(255.0))
 
 
 def iter_batches(
@@ -206,8 +196,7 @@ def iter_batches(
     """
     if stimuli.tensor is not None:
         for start in range(0, len(stimuli), batch_size):
-            chunk = _resize_tensor(stimuli.tensor[start : start + batch_size], prep)
-            yield start, _normalise(chunk, prep)
+            yield start, prep(stimuli.tensor[start : start + batch_size])
         return
     assert stimuli.paths is not None
     if num_workers is None:
@@ -225,7 +214,7 @@ def iter_batches(
         bad = [f"{stimuli.paths[int(i)]} ({e})" for i, e in zip(indices, errors) if e]
         if bad:
             raise DataError(f"{len(bad)} image(s) failed to decode: " + "; ".join(bad))
-        yield start, _normalise(images, prep)
+        yield start, _to_input(images, prep)
         start += len(indices)
 
 

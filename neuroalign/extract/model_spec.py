@@ -19,7 +19,6 @@ to ``"backbone.layer3"``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,67 +26,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from neuroalign.errors import DataError
+from neuroalign.defaults import DEFAULT_LAYERS
+from neuroalign.preprocessing import Preprocessing
 
-#: The ResNet stages scored by default, shallow to deep.
-STAGE_LAYERS = ("layer1", "layer2", "layer3", "layer4", "avgpool")
-
-__all__ = [
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "STAGE_LAYERS",
-    "LoadedModel",
-    "Preprocessing",
-    "load_model",
-    "state_dict_sha256",
-]
-
-IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
-IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
-
-
-@dataclass(frozen=True)
-class Preprocessing:
-    """How images are turned into network input.
-
-    Resize the shorter side to ``resize`` pixels (bilinear, antialiased, as torchvision's
-    ``Resize`` on PIL images), centre-crop ``image_size`` x ``image_size``, scale to [0, 1],
-    subtract ``mean`` and divide by ``std`` per channel (RGB order).
-    """
-
-    image_size: int = 224
-    resize: int = 256
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-
-    def __post_init__(self) -> None:
-        if self.image_size <= 0 or self.resize <= 0:
-            raise ValueError(f"preprocessing sizes must be positive, got {self}")
-        if self.resize < self.image_size:
-            raise ValueError(
-                f"preprocessing resize ({self.resize}) must be >= image_size ({self.image_size})"
-            )
-        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
-            raise ValueError(f"mean/std must be 3 values (std > 0), got {self.mean}, {self.std}")
-        object.__setattr__(self, "mean", tuple(float(m) for m in self.mean))
-        object.__setattr__(self, "std", tuple(float(s) for s in self.std))
-
-    @classmethod
-    def from_dict(cls, values: dict) -> Preprocessing:
-        """Build from a checkpoint's ``"preprocessing"`` dict (unknown keys are an error)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise DataError(f"unknown preprocessing keys {sorted(unknown)}; valid: {sorted(names)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
-    def to_dict(self) -> dict:
-        return {
-            "image_size": self.image_size,
-            "resize": self.resize,
-            "mean": list(self.mean),
-            "std": list(self.std),
-        }
+__all__ = ["LoadedModel", "load_model", "state_dict_sha256"]
 
 
 @dataclass
@@ -117,7 +59,7 @@ class LoadedModel:
         """All module names that can be hooked, in definition order (the root excluded)."""
         return [name for name, _ in self.model.named_modules() if name]
 
-    def default_layers(self, candidates: tuple[str, ...] = STAGE_LAYERS) -> list[str]:
+    def default_layers(self, candidates: tuple[str, ...] = DEFAULT_LAYERS) -> list[str]:
         """The ``candidates`` this model has (a checkpoint's ``backbone.`` prefix is implied),
         in the given order; a model with none of them gives its top-level modules."""
         names = dict(self.model.named_modules())

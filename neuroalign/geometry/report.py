@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from neuroalign.defaults import R_S
 from neuroalign.errors import DataError
 from neuroalign.geometry.adadim import DEFAULT_ALPHA, adadim_summary
 from neuroalign.geometry.capacity import manifold_capacity
@@ -58,7 +59,7 @@ __all__ = [
 class GeometryOptions:
     """Settings of the per-layer analysis (see the module docstring)."""
 
-    r_s: float = 7.0
+    r_s: float = R_S
     kappa: float = 0.0
     n_t: int = 200
     n_reps: int = 3

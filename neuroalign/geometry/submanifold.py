@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 from numpy.typing import ArrayLike
 
+from neuroalign.defaults import R_S
 from neuroalign.errors import DataError
 from neuroalign.losses.clamp import submanifold_geometry
 
@@ -69,7 +70,7 @@ def _principal_axes(z: torch.Tensor) -> torch.Tensor:
     return vh[:, 0, :]
 
 
-def submanifold_table(z: Any, labels: ArrayLike | None = None, r_s: float = 1.0) -> pd.DataFrame:
+def submanifold_table(z: Any, labels: ArrayLike | None = None, r_s: float = R_S) -> pd.DataFrame:
     """One row per image: its sub-manifold's spread, size, radii and neighbour count.
 
     Args:
@@ -101,7 +102,7 @@ def submanifold_table(z: Any, labels: ArrayLike | None = None, r_s: float = 1.0)
     return table
 
 
-def submanifold_pairs(z: Any, labels: ArrayLike | None = None, r_s: float = 1.0) -> pd.DataFrame:
+def submanifold_pairs(z: Any, labels: ArrayLike | None = None, r_s: float = R_S) -> pd.DataFrame:
     """One row per unordered pair i < j of sub-manifolds.
 
     Args: as :func:`submanifold_table`.
@@ -136,7 +137,7 @@ def submanifold_pairs(z: Any, labels: ArrayLike | None = None, r_s: float = 1.0)
 
 
 def submanifold_summary(
-    z: Any, labels: ArrayLike | None = None, r_s: float = 1.0
+    z: Any, labels: ArrayLike | None = None, r_s: float = R_S
 ) -> dict[str, float]:
     """Summary numbers of the sub-manifold geometry (see the module docstring).
 

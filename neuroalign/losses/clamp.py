@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from neuroalign.defaults import R_S
 from neuroalign.losses._base import EmbeddingLoss, check_embeddings, check_positive
 
 __all__ = ["CLAMPLoss", "SubmanifoldGeometry", "clamp_energy", "clamp_loss", "submanifold_geometry"]
@@ -194,7 +195,7 @@ class CLAMPLoss(EmbeddingLoss):
 
     def __init__(
         self,
-        r_s: float = 7.0,
+        r_s: float = R_S,
         p: float = 2.0,
         max_range: float = 1.5,
         min_margin: float = 1e-3,

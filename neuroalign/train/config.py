@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from neuroalign.defaults import R_S
+
 __all__ = ["DATASETS", "LOSSES", "TrainConfig", "available_recipes", "recipe_values"]
 
 #: data sets held in memory (on the device) by name; anything else is an ImageFolder path
@@ -34,7 +36,7 @@ class TrainConfig:
         metadata={"help": "projection-head widths after the backbone (Linear-ReLU, no BN)"},
     )
     loss: str = field(default="clamp", metadata={"help": "clamp, simclr, vicreg or mmcr"})
-    r_s: float = field(default=7.0, metadata={"help": "CLAMP radius scale r_s"})
+    r_s: float = field(default=R_S, metadata={"help": "CLAMP radius scale r_s"})
     loss_options: tuple[str, ...] = field(
         default=(),
         metadata={"help": "extra loss keyword arguments KEY=VALUE (e.g. temperature=0.2)"},

@@ -1,7 +1,8 @@
 """The self-supervised training loop: on-device augmentation, LARS, exact resume, DDP.
 
 One step: take B images (uint8, already on the device for in-memory data sets), draw m
-augmented views of each on the device (:func:`~neuroalign.train.augment.augment_views`), embed
+augmented views of each on the device (:func:`~neuroalign.augment.augment_views`), normalise
+them with the run's :class:`~neuroalign.preprocessing.Preprocessing`, embed
 all m x B views in one forward pass, compute the loss on embeddings (m, B, d), update with
 LARS under the warm-up + cosine schedule. Multi-GPU runs are started with ``torchrun``; each
 process trains on its own shard of every epoch's permutation (like ``DistributedSampler``) and
@@ -27,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from neuroalign.augment import augment_views, get_recipe
 from neuroalign.backbones import (
     available_models,
     create_ssl_model,
@@ -37,9 +38,10 @@ from neuroalign.backbones import (
     write_checkpoint,
 )
 from neuroalign.config import config_to_dict, save_config
+from neuroalign.data import spread_indices
 from neuroalign.errors import DataError, NeuroalignError
 from neuroalign.io import atomic_write
-from neuroalign.train.augment import augment_views, get_recipe
+from neuroalign.preprocessing import Preprocessing
 from neuroalign.train.checkpoint import (
     capture_rng_state,
     check_resume_compatible,
@@ -54,7 +56,6 @@ __all__ = [
     "TrainResult",
     "TrainingDiverged",
     "epoch_batches",
-    "spread_indices",
     "step_seed",
     "train",
 ]
@@ -122,18 +123,6 @@ def step_seed(seed: int, rank: int, step: int) -> int:
     return (int(seed) * 1_000_003 + int(rank) * 7_919 + int(step) * 104_729 + 1) % (2**62)
 
 
-def spread_indices(n_total: int, n: int | None) -> torch.Tensor:
-    """``n`` indices spread evenly over ``range(n_total)`` (all if ``n`` is None or larger).
-
-    Data sets stored class by class (CIFAR-10, Imagenette) keep their class balance this way.
-    """
-    if n is None or n >= n_total:
-        return torch.arange(n_total)
-    if n < 1:
-        raise ValueError(f"subset size must be >= 1, got {n}")
-    return torch.linspace(0, n_total - 1, int(n)).round().long()
-
-
 def epoch_batches(
     n_images: int, epoch: int, seed: int, batch_size: int, rank: int = 0, world: int = 1
 ) -> list[torch.Tensor]:
@@ -148,23 +137,6 @@ def epoch_batches(
     mine = perm[: per_rank * world][rank::world]
     n_batches = per_rank // batch_size
     return [mine[i * batch_size : (i + 1) * batch_size] for i in range(n_batches)]
-
-
-class _ResizeCenterCrop:
-    """uint8 (3, H, W) -> uint8 (3, S, S): shorter side to S, centre crop (for ImageFolder)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = int(size)
-
-    def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        x = image.unsqueeze(0).float()
-        h, w = x.shape[-2:]
-        scale = self.size / min(h, w)
-        new = (max(self.size, round(h * scale)), max(self.size, round(w * scale)))
-        x = F.interpolate(x, size=new, mode="bilinear", antialias=True, align_corners=False)
-        top, left = (new[0] - self.size) // 2, (new[1] - self.size) // 2
-        x = x[..., top : top + self.size, left : left + self.size]
-        return x.round().clamp(0, 255).to(torch.uint8)[0]
 
 
 class _Source:
@@ -227,7 +199,8 @@ def _load_sources(cfg: TrainConfig, device: torch.device) -> tuple[_Source, _Sou
         )
     from neuroalign.data import ImageFolderDataset
 
-    transform = _ResizeCenterCrop(cfg.load_size)
+    # stored at load_size x load_size (shorter side, centre crop); crops are drawn on the device
+    transform = Preprocessing(image_size=cfg.load_size, resize=cfg.load_size).resize_crop
     train_ds = ImageFolderDataset(root, transform=transform)
     if cfg.train_subset:
         train_ds = torch.utils.data.Subset(
@@ -242,15 +215,12 @@ def _load_sources(cfg: TrainConfig, device: torch.device) -> tuple[_Source, _Sou
     return _Source(dataset=train_ds, workers=cfg.workers), test
 
 
-def _preprocessing(cfg: TrainConfig, image_size: int, in_memory: bool) -> dict[str, Any]:
-    recipe = get_recipe(cfg.augment, image_size)
+def _preprocessing(cfg: TrainConfig, image_size: int, in_memory: bool) -> Preprocessing:
+    """The network's input transform, saved in the checkpoint: the recipe's statistics; for
+    evaluation, in-memory images are used at their size, ImageFolder images resized to
+    256/224 of the input side and centre-cropped (the ImageNet evaluation transform)."""
     resize = image_size if in_memory else round(image_size * 256 / 224)
-    return {
-        "image_size": int(image_size),
-        "resize": int(resize),
-        "mean": [float(v) for v in recipe.mean],
-        "std": [float(v) for v in recipe.std],
-    }
+    return Preprocessing.named(cfg.augment, image_size, resize)
 
 
 def _read_metrics(path: Path, up_to_step: int) -> list[dict[str, Any]]:
@@ -286,7 +256,7 @@ def _knn_monitor(
     train_src: _Source,
     test_src: _Source,
     cfg: TrainConfig,
-    preprocessing: dict[str, Any],
+    preprocessing: Preprocessing,
     device: torch.device,
 ) -> float:
     """Cosine kNN top-1 on the test split with (a subset of) the training images as bank."""
@@ -463,7 +433,7 @@ def train(
                     "arch": cfg.arch,
                     "model_spec": model_spec,
                     "config": config_to_dict(cfg),
-                    "preprocessing": preprocessing,
+                    "preprocessing": preprocessing.to_dict(),
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "scheduler": schedule.state_dict(),
@@ -512,7 +482,7 @@ def train(
             for images in train_src.batches(batches[offset:], device):
                 gen.manual_seed(step_seed(cfg.seed, dist.rank, step))
                 views = augment_views(images, m, recipe, generator=gen)
-                x = views.view(m * b, *views.shape[2:])
+                x = preprocessing.normalize(views.view(m * b, *views.shape[2:]))
                 if cfg.channels_last and use_cuda:
                     x = x.contiguous(memory_format=torch.channels_last)
                 with autocast:

@@ -13,7 +13,6 @@ augmentation), and a linear softmax classifier is trained on the training split 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,69 +20,34 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuroalign.train.augment import normalize
+from neuroalign.data import spread_indices
+from neuroalign.extract.views import OUTPUT, layer_views
+from neuroalign.preprocessing import Preprocessing
 
 __all__ = [
     "ProbeConfig",
     "ProbeResult",
     "extract_features",
     "fit_linear_probe",
-    "preprocess_for_eval",
     "run_probe",
 ]
 
 
-def preprocess_for_eval(
-    images: torch.Tensor,
-    image_size: int,
-    resize: int,
-    mean: Sequence[float],
-    std: Sequence[float],
-) -> torch.Tensor:
-    """Evaluation transform: resize the shorter side to ``resize``, centre-crop ``image_size``,
-    normalise. uint8 (B, 3, H, W) -> float32 (B, 3, image_size, image_size)."""
-    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
-    h, w = x.shape[-2:]
-    if min(h, w) != resize:
-        scale = resize / min(h, w)
-        new = (max(resize, round(h * scale)), max(resize, round(w * scale)))
-        x = F.interpolate(x, size=new, mode="bilinear", antialias=True, align_corners=False)
-        h, w = new
-    if (h, w) != (image_size, image_size):
-        if min(h, w) < image_size:
-            raise ValueError(f"cannot centre-crop {image_size} px from images of {h}x{w}")
-        top, left = (h - image_size) // 2, (w - image_size) // 2
-        x = x[..., top : top + image_size, left : left + image_size]
-    return normalize(x.clamp(0, 1), mean, std)
-
-
-@torch.no_grad()
 def extract_features(
     backbone: nn.Module,
     images: torch.Tensor,
-    preprocessing: dict,
+    preprocessing: Preprocessing,
     *,
     batch_size: int = 512,
     device: str | torch.device = "cpu",
 ) -> torch.Tensor:
-    """Backbone features (N, D) float32 on CPU of uint8 images (N, 3, H, W), in eval mode."""
-    was_training = backbone.training
-    backbone.eval()
-    out = []
-    for start in range(0, images.shape[0], batch_size):
-        batch = images[start : start + batch_size].to(device, non_blocking=True)
-        x = preprocess_for_eval(
-            batch,
-            int(preprocessing["image_size"]),
-            int(preprocessing["resize"]),
-            preprocessing["mean"],
-            preprocessing["std"],
-        )
-        out.append(backbone(x).float().flatten(1).cpu())
-    backbone.train(was_training)
-    if not out:
-        raise ValueError("no images to extract features from")
-    return torch.cat(out)
+    """Backbone output (N, D) float32 on ``device`` for uint8 images (N, 3, H, W): one view per
+    image through ``preprocessing`` (no augmentation), eval mode (see
+    :func:`neuroalign.extract.layer_views`)."""
+    feats = layer_views(
+        backbone, images, preprocessing=preprocessing, batch_size=batch_size, device=device
+    )
+    return feats[OUTPUT]
 
 
 @dataclass(frozen=True)
@@ -226,7 +190,6 @@ def run_probe(checkpoint: str | Path, cfg: ProbeConfig) -> dict:
     """
     from neuroalign.backbones import load_checkpoint
     from neuroalign.io import atomic_write
-    from neuroalign.train.loop import spread_indices
 
     checkpoint = Path(checkpoint)
     model, meta = load_checkpoint(checkpoint)
@@ -241,7 +204,7 @@ def run_probe(checkpoint: str | Path, cfg: ProbeConfig) -> dict:
     test = _probe_split(dataset, "test")
     train = train.subset(spread_indices(len(train), cfg.train_subset))
     test = test.subset(spread_indices(len(test), cfg.test_subset))
-    pre = meta["preprocessing"]
+    pre = Preprocessing.from_dict(meta["preprocessing"])
     ftr = extract_features(backbone, train.images, pre, batch_size=cfg.batch_size, device=device)
     fte = extract_features(backbone, test.images, pre, batch_size=cfg.batch_size, device=device)
     result = fit_linear_probe(
@@ -260,7 +223,7 @@ def run_probe(checkpoint: str | Path, cfg: ProbeConfig) -> dict:
         "step": meta.get("step"),
         "epoch": meta.get("epoch"),
         "dataset": str(dataset),
-        "preprocessing": pre,
+        "preprocessing": pre.to_dict(),
         **asdict(result),
     }
     out = cfg.output

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 import neuroalign  # noqa: F401  (torchvision shim)
-from neuroalign.extract import Preprocessing, extract_activations, load_model
+from neuroalign.extract import extract_activations, load_model
+from neuroalign.preprocessing import Preprocessing
 
 
 @pytest.fixture(autouse=True)
@@ -267,7 +268,7 @@ def test_brain_model_images_are_not_cropped(small_model):
 
     lm = load_model("resnet18")  # trained-style preprocessing: resize 256, crop 224
     wrapper = NeuroalignActivations(lm)
-    assert wrapper.preprocessing.image_size == 224 and wrapper.preprocessing.resize == 224
+    assert wrapper.preprocessing == lm.preprocessing.full_field()  # 224 x 224, no crop
     assert lm.preprocessing.resize == 256  # the model's own preprocessing is unchanged
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch.nn as nn
 
 from neuroalign.cli import build_parser, main
-from neuroalign.extract.model_spec import LoadedModel, Preprocessing
+from neuroalign.extract.model_spec import LoadedModel
+from neuroalign.preprocessing import Preprocessing
 
 
 def test_help_teaches_with_examples(capsys):

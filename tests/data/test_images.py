@@ -94,3 +94,13 @@ def test_official_cifar_python_release_is_read(tmp_path):
     ds = load_image_dataset("cifar10", "train", root=tmp_path)
     assert ds.images.shape == (4, 3, 32, 32) and ds.classes == ("a", "b")
     assert torch.equal(ds.images[1].reshape(-1), torch.from_numpy(rows[1]))
+
+
+def test_spread_indices_are_even_and_complete():
+    from neuroalign.data import spread_indices
+
+    assert spread_indices(10, 3).tolist() == [0, 4, 9]
+    assert spread_indices(5, None).tolist() == [0, 1, 2, 3, 4]
+    assert spread_indices(5, 50).tolist() == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match=">= 1"):
+        spread_indices(5, 0)

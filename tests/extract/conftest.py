@@ -35,7 +35,8 @@ def image_files(tmp_path: Path) -> list[Path]:
 @pytest.fixture(scope="session")
 def small_resnet18():
     """torchvision ResNet-18 (seed 0) fed 32 x 32 crops of images resized to 36."""
-    from neuroalign.extract import Preprocessing, load_model
+    from neuroalign.extract import load_model
+    from neuroalign.preprocessing import Preprocessing
 
     loaded = load_model("resnet18")
     loaded.preprocessing = Preprocessing(image_size=32, resize=36)

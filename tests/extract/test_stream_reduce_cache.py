@@ -74,7 +74,8 @@ from pathlib import Path
 import psutil
 
 import neuroalign
-from neuroalign.extract import Preprocessing, extract_activations, load_model, stream_activations
+from neuroalign.extract import extract_activations, load_model, stream_activations
+from neuroalign.preprocessing import Preprocessing
 
 
 def peak_growth_mb(func):

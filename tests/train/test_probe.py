@@ -1,11 +1,12 @@
-"""Linear probe: separable data, agreement of the two solvers, evaluation transform."""
+"""Linear probe: separable data, agreement of the two solvers, frozen features."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from neuroalign.train.probe import extract_features, fit_linear_probe, preprocess_for_eval
+from neuroalign.preprocessing import Preprocessing
+from neuroalign.train.probe import extract_features, fit_linear_probe
 
 
 def _blobs(n_per_class: int, seed: int):
@@ -34,21 +35,10 @@ def test_probe_rejects_bad_input():
         fit_linear_probe(x, y, x, y, method="svm")
 
 
-def test_eval_transform_resizes_and_centre_crops():
-    img = torch.zeros(1, 3, 8, 8, dtype=torch.uint8)
-    img[..., 2:6, 2:6] = 255
-    out = preprocess_for_eval(img, image_size=4, resize=8, mean=(0, 0, 0), std=(1, 1, 1))
-    assert out.shape == (1, 3, 4, 4) and torch.equal(out, torch.ones(1, 3, 4, 4))
-    big = preprocess_for_eval(img, image_size=12, resize=16, mean=(0.5,) * 3, std=(0.5,) * 3)
-    assert big.shape == (1, 3, 12, 12) and big.min() >= -1 and big.max() <= 1
-    with pytest.raises(ValueError):
-        preprocess_for_eval(img, image_size=10, resize=8, mean=(0,) * 3, std=(1,) * 3)
-
-
 def test_extract_features_matches_direct_forward():
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 5, 3), torch.nn.AdaptiveAvgPool2d(1))
     imgs = torch.randint(0, 256, (7, 3, 8, 8), dtype=torch.uint8)
-    pre = {"image_size": 8, "resize": 8, "mean": [0.5] * 3, "std": [0.25] * 3}
+    pre = Preprocessing(image_size=8, resize=8, mean=(0.5,) * 3, std=(0.25,) * 3)
     feats = extract_features(net, imgs, pre, batch_size=3)
     direct = net((imgs.float() / 255 - 0.5) / 0.25).flatten(1)
     assert feats.shape == (7, 5) and torch.allclose(feats, direct, atol=1e-5)

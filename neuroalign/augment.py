@@ -13,6 +13,9 @@ affine matrix, colour jitter / grayscale / solarize are per-image arithmetic sel
 masks, the blur is one grouped separable convolution with a per-image kernel. The same code
 runs on CPU and GPU.
 
+Views come out as float32 in [0, 1]; normalising them is the network's preprocessing
+(:meth:`neuroalign.preprocessing.Preprocessing.normalize`), so the same views serve any model.
+
 Differences from torchvision, by design: colour-jitter sub-operations run in the fixed order
 brightness, contrast, saturation, hue (torchvision shuffles them); the crop is resampled
 bilinearly without anti-aliasing; an out-of-range crop aspect is clipped instead of re-drawn.
@@ -27,12 +30,7 @@ from dataclasses import dataclass, field, replace
 import torch
 import torch.nn.functional as F
 
-__all__ = ["RECIPES", "AugmentRecipe", "augment_views", "get_recipe", "normalize"]
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+__all__ = ["RECIPES", "AugmentRecipe", "augment_views", "get_recipe"]
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,6 @@ class AugmentRecipe:
     blur_kernel: int = 3
     blur_sigma: tuple[float, float] = (0.1, 2.0)
     solarize_p: tuple[float, ...] = (0.0,)
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
 
 
 #: The recipes of the CLAMP reference configurations (CIFAR-10 and ImageNet).
@@ -72,8 +68,6 @@ RECIPES: dict[str, AugmentRecipe] = {
         hue=0.2,
         blur_p=(0.5,),
         blur_kernel=3,
-        mean=CIFAR10_MEAN,
-        std=CIFAR10_STD,
     ),
     "imagenet": AugmentRecipe(
         out_size=224,
@@ -223,13 +217,6 @@ def _gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, kernel: int) -> torch.T
     return y.view(n, c, h, w)
 
 
-def normalize(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """(x - mean) / std per channel of images (..., 3, H, W) in [0, 1]."""
-    m = torch.as_tensor(mean, dtype=x.dtype, device=x.device).view(3, 1, 1)
-    s = torch.as_tensor(std, dtype=x.dtype, device=x.device).view(3, 1, 1)
-    return (x - m) / s
-
-
 def augment_views(
     images: torch.Tensor,
     n_views: int,
@@ -237,7 +224,7 @@ def augment_views(
     out_size: int | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """``n_views`` independently augmented, normalised views of every image of a batch.
+    """``n_views`` independently augmented views of every image of a batch, in [0, 1].
 
     Args:
         images: uint8 (B, 3, H, W) on any device (or float in [0, 1]).
@@ -247,8 +234,9 @@ def augment_views(
         generator: a ``torch.Generator`` on the images' device for reproducible draws.
 
     Returns:
-        float32 (n_views, B, 3, S, S) on the images' device, normalised by the recipe's
-        mean/std. View ``a`` of image ``i`` is ``out[a, i]``.
+        float32 (n_views, B, 3, S, S) in [0, 1] on the images' device (normalise with the
+        network's :class:`~neuroalign.preprocessing.Preprocessing`). View ``a`` of image ``i``
+        is ``out[a, i]``.
     """
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must be (B, 3, H, W), got shape {tuple(images.shape)}")
@@ -280,5 +268,4 @@ def augment_views(
     if max(r.solarize_p) > 0:
         do_sol = _bernoulli(_view_prob(r.solarize_p, m, b, device), n, generator, device)
         y = torch.where(do_sol.view(n, 1, 1, 1) & (y >= 0.5), 1.0 - y, y)
-    y = normalize(y, r.mean, r.std)
     return y.view(m, b, 3, size, size)

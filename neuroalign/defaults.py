@@ -1,0 +1,41 @@
+"""Every default that more than one part of neuroalign uses, written once.
+
+Commands, configs and library functions take their defaults from here, so that
+``neuroalign score``, ``rsa``, ``geometry``, ``extract`` and ``register`` pick the same layers,
+the same CLAMP radius scale, the same splits and the same V4 session unless told otherwise.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BRAINSCORE_SEED",
+    "DEFAULT_LAYERS",
+    "REGION_LAYER_MAP",
+    "R_S",
+    "V4_SESSION",
+    "VISUAL_DEGREES",
+]
+
+#: Layers analysed when none are named: the four residual stages of a ResNet and its pooled
+#: output, shallow to deep (checkpoints: the ``backbone.`` prefix is implied). A model without
+#: them falls back to its top-level modules (:meth:`neuroalign.extract.LoadedModel.default_layers`).
+DEFAULT_LAYERS: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4", "avgpool")
+
+#: CLAMP's radius scale r_s (Zhang, Heeger & Martiniani 2025; CIFAR-10 recipe 7.0, ImageNet
+#: recipes 8.5). Geometry of a neuroalign checkpoint uses the r_s it was trained with instead.
+R_S: float = 7.0
+
+#: Seed of Brain-Score's cross-validation splits (``random_state=1`` in its metrics): with it
+#: neuroalign's 10 x 90/10 splits are Brain-Score's own.
+BRAINSCORE_SEED: int = 1
+
+#: The Cowley et al. (2023) V4 session used when one session is enough: 210325 is the only one
+#: with single trials, hence the only one with a split-half noise ceiling.
+V4_SESSION: str = "210325"
+
+#: Degrees of visual angle a model's input spans (Brain-Score's default for vision models).
+VISUAL_DEGREES: int = 8
+
+#: Region -> layer commitment of a ResNet when none was measured: the four residual stages in
+#: ventral-stream order (V1 <- layer1 ... IT <- layer4).
+REGION_LAYER_MAP: dict[str, str] = {"V1": "layer1", "V2": "layer2", "V4": "layer3", "IT": "layer4"}
