@@ -43,7 +43,11 @@ def test_write_report_writes_every_file_and_keeps_the_backend(tmp_path):
     ax.plot([0, 1], [1, 0])
     table = pd.DataFrame({"layer": ["a", "b"], "score": [0.1, np.nan]})
     paths = write_report(
-        tmp_path / "out", {"k": 1}, tables={"scores": table}, figures={"plot": fig}, config=_Config()
+        tmp_path / "out",
+        {"k": 1},
+        tables={"scores": table},
+        figures={"plot": fig},
+        config=_Config(),
     )
     assert json.loads(paths["run"].read_text()) == {"k": 1}
     assert pd.read_csv(paths["scores"]).shape == (2, 2)
