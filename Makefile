@@ -1,14 +1,15 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - create .venv if missing, install everything, run the main job end to end
 #   make test   - the same environment, then the whole test suite
-# TORCH_SPEC picks the torch build: the default takes the CPU wheel on this machine; on a CUDA
-# machine `make demo TORCH_SPEC="torch==2.13.0 torchvision==0.28.0"` takes PyPI's CUDA builds.
+# TORCH_SPEC pins the torch / torchvision pair: PyPI's Linux builds of this pair carry CUDA and
+# run on CPU-only machines as well. To keep a torch you installed yourself, create the venv with
+# it and run `make install TORCH_SPEC=` (empty: nothing is pinned, your pair stays).
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-TORCH_SPEC ?= torch==2.13.0
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 SHARED ?= $(abspath ../shared)
 export NEUROALIGN_MIRROR ?= $(SHARED)/data
 export BS_INSTALL_DEPENDENCIES := no
@@ -19,7 +20,7 @@ export PYTHONUNBUFFERED := 1
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel setuptools
-	$(PIP) install -q $(TORCH_SPEC)
+	$(if $(strip $(TORCH_SPEC)),$(PIP) install -q $(TORCH_SPEC))
 	$(PIP) install -q -e ".[dev]"
 	touch $@
 
