@@ -257,3 +257,33 @@ def test_representation_is_required_here_and_refused_elsewhere():
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         create_loss("adadim", **kwargs)
+
+
+def test_training_protocol_with_an_ssl_model(one_torch_thread):
+    """The calls a training loop makes: alpha at epoch 0 and every tau epochs, R with Z per step."""
+    from neuroalign.backbones import create_ssl_model
+
+    torch.manual_seed(0)
+    model = create_ssl_model("resnet18", head_dims=(32,), cifar_stem=True)
+    loss_fn = create_loss("adadim", tau=2, mi_weight=1.0, temperature=0.5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    m, b = 2, 8
+    batches = [
+        torch.rand(m * b, 3, 8, 8, generator=torch.Generator().manual_seed(s)) for s in (1, 2)
+    ]
+    alphas = []
+    for epoch in range(3):
+        if loss_fn.alpha_due(epoch):
+            with torch.no_grad():
+                reps = [model.backbone(x).view(m, b, -1) for x in batches[: loss_fn.alpha_batches]]
+            alphas.append(loss_fn.update_alpha(reps))
+        for x in batches:
+            z, r = model(x, return_features=True)
+            loss = loss_fn(z.view(m, b, -1), representation=r.view(m, b, -1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            assert torch.isfinite(loss)
+    assert len(alphas) == 2 and all(1 / 15 <= a <= 1 for a in alphas)  # epochs 0 and 2
+    assert alphas[0] != alphas[1]  # re-estimated on the trained backbone
+    assert loss_fn.state_dict()["_extra_state"] == {"alpha": alphas[1]}
