@@ -13,6 +13,9 @@ using infinitely divisible kernels", IEEE Trans. Inf. Theory 61, 535-548, online
 - Joint entropy from the Hadamard product: S_alpha(A_R, A_Z) = S_alpha(A_R o A_Z / tr(A_R o A_Z)).
 - I(R; Z) = S(R) + S(Z) - S(R, Z).
 
+These are numpy front-ends (float results, ``DataError`` on bad input) of the torch functions in
+:mod:`neuroalign.losses.information`, which the AdaDim loss also uses during training.
+
 Properties: 0 <= S(A) <= log2 n; S(A o B) >= max(S(A), S(B)) so 0 <= I(R; Z) <= min(S(R), S(Z));
 if Z is constant across samples, I(R; Z) = 0. The estimator's I(R; R) = 2 S(R) - S(R o R) equals
 S(R) exactly when the Gram entries are 0 or 1 (e.g. one-hot features), not in general.
@@ -21,10 +24,12 @@ S(R) exactly when the Gram entries are 0 or 1 (e.g. one-hot features), not in ge
 from __future__ import annotations
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
 
 from neuroalign.errors import DataError
 from neuroalign.geometry.dimension import effective_rank
+from neuroalign.losses import information
 
 __all__ = [
     "adadim_summary",
@@ -47,28 +52,21 @@ def _samples(X: ArrayLike, name: str) -> np.ndarray:
     return arr
 
 
-def gram_matrix(X: ArrayLike) -> np.ndarray:
-    """Trace-normalised Gram matrix A (n, n) of the L2-normalised rows of X (n, d).
-
-    Rows of zero norm are left at zero (their kernel row is 0); an all-zero X is an error.
-    """
-    arr = _samples(X, "X")
-    norms = np.linalg.norm(arr, axis=1, keepdims=True)
-    unit = np.where(norms > 0, arr / np.where(norms > 0, norms, 1.0), 0.0)
-    K = unit @ unit.T
-    tr = float(np.trace(K))
-    if tr <= 0:
-        raise DataError("X: all rows are zero; the Gram matrix is undefined")
-    return K / tr
+def _gram_input(X: ArrayLike, name: str) -> torch.Tensor:
+    """Validated float64 samples as a tensor for :mod:`neuroalign.losses.information`."""
+    arr = _samples(X, name)
+    if not np.any(arr):
+        raise DataError(f"{name}: all rows are zero; the Gram matrix is undefined")
+    return torch.from_numpy(np.ascontiguousarray(arr))
 
 
-def _entropy_of(A: np.ndarray, alpha: float) -> float:
-    lam = np.clip(np.linalg.eigvalsh((A + A.T) / 2), 0.0, None)
-    lam = lam / lam.sum()
-    lam = lam[lam > 0]
-    if abs(alpha - 1.0) < 1e-12:
-        return float(-np.sum(lam * np.log2(lam)))
-    return float(np.log2(np.sum(lam**alpha)) / (1.0 - alpha))
+def _gram_pair(X: ArrayLike, Y: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = _gram_input(X, "X"), _gram_input(Y, "Y")
+    if x.shape[0] != y.shape[0]:
+        raise DataError(
+            f"X and Y must have the same number of samples, got {x.shape[0]} and {y.shape[0]}"
+        )
+    return x, y
 
 
 def _check_alpha(alpha: float) -> float:
@@ -77,20 +75,24 @@ def _check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def gram_matrix(X: ArrayLike) -> np.ndarray:
+    """Trace-normalised Gram matrix A (n, n) of the L2-normalised rows of X (n, d).
+
+    Rows of zero norm are left at zero (their kernel row is 0); an all-zero X is an error.
+    """
+    return information.gram_matrix(_gram_input(X, "X")).numpy()
+
+
 def matrix_renyi_entropy(X: ArrayLike, alpha: float = DEFAULT_ALPHA) -> float:
     """S_alpha of the samples X (n, d) in bits (0 <= S <= log2 n)."""
-    return _entropy_of(gram_matrix(X), _check_alpha(alpha))
+    alpha = _check_alpha(alpha)
+    return float(information.matrix_renyi_entropy(_gram_input(X, "X"), alpha))
 
 
 def matrix_joint_entropy(X: ArrayLike, Y: ArrayLike, alpha: float = DEFAULT_ALPHA) -> float:
     """Joint S_alpha(X, Y) from the Hadamard product of the two Gram matrices (bits)."""
-    A, B = gram_matrix(X), gram_matrix(Y)
-    if A.shape != B.shape:
-        raise DataError(
-            f"X and Y must have the same number of samples, got {A.shape[0]} and {B.shape[0]}"
-        )
-    H = A * B
-    return _entropy_of(H / np.trace(H), _check_alpha(alpha))
+    alpha = _check_alpha(alpha)
+    return float(information.matrix_joint_entropy(*_gram_pair(X, Y), alpha))
 
 
 def matrix_mutual_information(X: ArrayLike, Y: ArrayLike, alpha: float = DEFAULT_ALPHA) -> float:
@@ -100,11 +102,8 @@ def matrix_mutual_information(X: ArrayLike, Y: ArrayLike, alpha: float = DEFAULT
         X: (n, d_x) samples, e.g. the backbone representation R.
         Y: (n, d_y) the same n samples in another space, e.g. the embedding Z.
     """
-    return (
-        matrix_renyi_entropy(X, alpha)
-        + matrix_renyi_entropy(Y, alpha)
-        - matrix_joint_entropy(X, Y, alpha)
-    )
+    alpha = _check_alpha(alpha)
+    return float(information.matrix_mutual_information(*_gram_pair(X, Y), alpha))
 
 
 def adadim_summary(R: ArrayLike, Z: ArrayLike, alpha: float = DEFAULT_ALPHA) -> dict[str, float]:

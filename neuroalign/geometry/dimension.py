@@ -8,15 +8,19 @@ a 1-D spectrum) and return one float.
   equal non-zero eigenvalues and lies in [1, rank].
 - Effective rank (Roy & Vetterli, "The effective rank: a measure of effective dimensionality",
   EUSIPCO 2007): for the singular values sigma_k of ``X``, p_k = sigma_k / sum sigma and
-  erank = exp(-sum p_k log p_k). It equals k for k equal non-zero singular values.
+  erank = exp(-sum p_k log p_k). It equals k for k equal non-zero singular values. Computed by
+  the torch function :func:`neuroalign.losses.information.effective_rank` (its one home, shared
+  with the AdaDim loss).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
 
 from neuroalign.errors import DataError
+from neuroalign.losses import information
 
 __all__ = ["covariance_spectrum", "effective_rank", "participation_ratio"]
 
@@ -88,14 +92,6 @@ def effective_rank(X: ArrayLike, *, center: bool = True, is_spectrum: bool = Fal
     """
     if is_spectrum:
         sing = _as_spectrum(X, "singular values")
-    else:
-        arr = _as_matrix(X)
-        if center:
-            arr = arr - arr.mean(axis=0, keepdims=True)
-        sing = np.linalg.svd(arr, compute_uv=False)
-    total = float(sing.sum())
-    if total == 0.0:
-        return 0.0
-    p = sing / total
-    p = p[p > 0]
-    return float(np.exp(-np.sum(p * np.log(p))))
+        return float(information.effective_rank_of_spectrum(torch.from_numpy(sing)))
+    arr = np.ascontiguousarray(_as_matrix(X))
+    return float(information.effective_rank(torch.from_numpy(arr), center=center))

@@ -12,30 +12,32 @@ from neuroalign.losses.distributed import gather_batch, get_world_size, scale_gr
 __all__ = ["EmbeddingLoss", "check_embeddings", "check_positive"]
 
 
-def check_embeddings(z: object, loss: str, min_batch: int = 1, check_finite: bool = True) -> None:
+def check_embeddings(
+    z: object, loss: str, min_batch: int = 1, check_finite: bool = True, what: str = "z"
+) -> None:
     """Raise ``ValueError`` unless ``z`` is a floating tensor (n_views >= 2, batch >= min_batch, dim).
 
-    ``loss`` names the caller in the message.
+    ``loss`` names the caller and ``what`` the argument in the message.
     """
     if not isinstance(z, torch.Tensor):
-        raise ValueError(f"{loss}: z must be a torch.Tensor, got {type(z).__name__}")
+        raise ValueError(f"{loss}: {what} must be a torch.Tensor, got {type(z).__name__}")
     if z.ndim != 3:
         raise ValueError(
-            f"{loss}: z must have shape (n_views, batch, dim), got {z.ndim}-D shape "
+            f"{loss}: {what} must have shape (n_views, batch, dim), got {z.ndim}-D shape "
             f"{tuple(z.shape)}"
         )
     if not z.is_floating_point():
-        raise ValueError(f"{loss}: z must be a floating-point tensor, got {z.dtype}")
+        raise ValueError(f"{loss}: {what} must be a floating-point tensor, got {z.dtype}")
     n_views, batch, dim = z.shape
     if n_views < 2:
         raise ValueError(f"{loss}: needs n_views >= 2 augmented views per image, got {n_views}")
     if batch < min_batch:
         raise ValueError(f"{loss}: needs a batch of >= {min_batch} images, got {batch}")
     if dim < 1:
-        raise ValueError(f"{loss}: embedding dim must be >= 1, got {dim}")
+        raise ValueError(f"{loss}: {what} dim must be >= 1, got {dim}")
     if check_finite and not bool(torch.isfinite(z).all()):
         n_bad = int((~torch.isfinite(z)).sum())
-        raise ValueError(f"{loss}: z contains {n_bad} NaN/inf value(s)")
+        raise ValueError(f"{loss}: {what} contains {n_bad} NaN/inf value(s)")
 
 
 def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
@@ -57,9 +59,17 @@ class EmbeddingLoss(nn.Module):
     averaging reproduces the single-process gradients (see :mod:`neuroalign.losses.distributed`).
     Subclasses implement :meth:`compute` (the pure loss function of the full batch, which
     validates its input) and set ``name``.
+
+    Losses that also need the backbone representation R of the same views (AdaDim's I(R; Z))
+    set the class attribute ``needs_representation = True``; they are called as
+    ``loss(z, representation=r)`` with r (n_views, batch, d_r), which is gathered across ranks
+    like z, and implement ``compute(z, representation)``. The training loop checks the
+    attribute: ``loss(z, representation=r) if loss.needs_representation else loss(z)``.
     """
 
     name = "loss"
+    #: True for losses whose ``forward`` needs ``representation=`` (the backbone features).
+    needs_representation = False
 
     def __init__(self, gather_distributed: bool = True) -> None:
         super().__init__()
@@ -68,12 +78,30 @@ class EmbeddingLoss(nn.Module):
     def compute(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, representation: torch.Tensor | None = None) -> torch.Tensor:
+        if self.needs_representation and representation is None:
+            raise ValueError(
+                f"{self.name}: needs the backbone representation of the same views: call "
+                "loss(z, representation=r) with r of shape (n_views, batch, d_r)"
+            )
+        if representation is not None and not self.needs_representation:
+            raise ValueError(
+                f"{self.name}: takes only the embeddings z, not a representation "
+                "(its needs_representation is False)"
+            )
         world = get_world_size() if self.gather_distributed else 1
         if world > 1:
             # structure is checked locally; NaN/inf is checked inside gather_batch so that all
             # ranks raise together instead of leaving the others waiting in a collective
             check_embeddings(z, self.name, min_batch=1, check_finite=False)
             z = gather_batch(z, dim=1)
-        loss = self.compute(z)
+            if representation is not None:
+                check_embeddings(
+                    representation, self.name, 1, check_finite=False, what="representation"
+                )
+                representation = gather_batch(representation, dim=1)
+        if representation is None:
+            loss = self.compute(z)
+        else:
+            loss = self.compute(z, representation)  # type: ignore[call-arg]
         return scale_gradient(loss, world)

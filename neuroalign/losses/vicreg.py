@@ -24,9 +24,18 @@ import torch
 
 from neuroalign.losses._base import EmbeddingLoss, check_embeddings, check_positive
 
-__all__ = ["VICRegLoss", "vicreg_loss", "vicreg_terms"]
+__all__ = [
+    "DEFAULT_COV_COEFF",
+    "DEFAULT_SIM_COEFF",
+    "DEFAULT_STD_COEFF",
+    "VICRegLoss",
+    "vicreg_loss",
+    "vicreg_terms",
+]
 
 _VAR_EPS = 1e-4
+#: lambda, mu, nu: the paper's coefficients of the invariance, variance and covariance terms
+DEFAULT_SIM_COEFF, DEFAULT_STD_COEFF, DEFAULT_COV_COEFF = 25.0, 25.0, 1.0
 
 
 def _variance_term(x: torch.Tensor) -> torch.Tensor:
@@ -64,9 +73,9 @@ def vicreg_terms(z: torch.Tensor) -> dict[str, torch.Tensor]:
 
 def vicreg_loss(
     z: torch.Tensor,
-    sim_coeff: float = 25.0,
-    std_coeff: float = 25.0,
-    cov_coeff: float = 1.0,
+    sim_coeff: float = DEFAULT_SIM_COEFF,
+    std_coeff: float = DEFAULT_STD_COEFF,
+    cov_coeff: float = DEFAULT_COV_COEFF,
 ) -> torch.Tensor:
     """Multi-view VICReg loss (Bardes, Ponce & LeCun 2022) of embeddings z.
 
@@ -102,9 +111,9 @@ class VICRegLoss(EmbeddingLoss):
 
     def __init__(
         self,
-        sim_coeff: float = 25.0,
-        std_coeff: float = 25.0,
-        cov_coeff: float = 1.0,
+        sim_coeff: float = DEFAULT_SIM_COEFF,
+        std_coeff: float = DEFAULT_STD_COEFF,
+        cov_coeff: float = DEFAULT_COV_COEFF,
         gather_distributed: bool = True,
     ) -> None:
         super().__init__(gather_distributed=gather_distributed)

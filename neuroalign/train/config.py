@@ -20,7 +20,7 @@ __all__ = ["DATASETS", "LOSSES", "TrainConfig", "available_recipes", "recipe_val
 
 #: data sets held in memory (on the device) by name; anything else is an ImageFolder path
 DATASETS = ("cifar10", "imagenette")
-LOSSES = ("clamp", "simclr", "vicreg", "mmcr")
+LOSSES = ("clamp", "simclr", "vicreg", "mmcr", "directclr", "adadim")
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,13 @@ class TrainConfig:
         default=(2048, 256),
         metadata={"help": "projection-head widths after the backbone (Linear-ReLU, no BN)"},
     )
-    loss: str = field(default="clamp", metadata={"help": "clamp, simclr, vicreg or mmcr"})
+    loss: str = field(
+        default="clamp",
+        metadata={
+            "help": "clamp, simclr, vicreg, mmcr, directclr (projector-free: use with "
+            "--head-dims '' and --loss-options d0=N) or adadim"
+        },
+    )
     r_s: float = field(default=R_S, metadata={"help": "CLAMP radius scale r_s"})
     loss_options: tuple[str, ...] = field(
         default=(),

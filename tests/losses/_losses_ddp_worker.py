@@ -23,6 +23,8 @@ CASES = {
     "simclr": {"temperature": 0.3},
     "vicreg": {},
     "mmcr": {"lmbda": 0.1},
+    "directclr": {"d0": 3, "temperature": 0.3},
+    "adadim": {"alpha": 0.4, "mi_weight": 0.5, "temperature": 0.3},
 }
 
 
@@ -44,22 +46,37 @@ def make_inputs() -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
 
 
 def run_case(name: str, z: torch.Tensor, x: torch.Tensor, state: dict, ddp: bool) -> dict:
-    """Loss and gradients for embeddings z and for a linear layer applied to x."""
+    """Loss and gradients for embeddings z and for a linear layer applied to x.
+
+    Losses that need a representation get x as the representation of the views: its gradient
+    is checked in the first case, and in the second it is the layer's input.
+    """
     z = z.clone().requires_grad_(True)
-    loss_z = create_loss(name, **CASES[name])(z)
+    r = x.clone().requires_grad_(True)
+    loss_fn = create_loss(name, **CASES[name])
+    needs_r = loss_fn.needs_representation
+    loss_z = loss_fn(z, representation=r) if needs_r else loss_fn(z)
     loss_z.backward()
     layer = nn.Linear(IN_DIM, DIM).double()
     layer.load_state_dict(state)
     model = nn.parallel.DistributedDataParallel(layer) if ddp else layer
-    loss_w = create_loss(name, **CASES[name])(model(x))
+    loss_w = loss_fn(model(x), representation=x) if needs_r else loss_fn(model(x))
     loss_w.backward()
     return {
         "loss_z": loss_z.detach(),
         "grad_z": z.grad,
+        "grad_r": r.grad if needs_r else torch.zeros(()),
         "loss_w": loss_w.detach(),
         "grad_weight": layer.weight.grad,
         "grad_bias": layer.bias.grad,
     }
+
+
+def alpha_batches() -> list[torch.Tensor]:
+    """Representation batches (m, B, IN_DIM) for AdaDim's adaptive alpha."""
+    gen = torch.Generator().manual_seed(1)
+    mix = torch.randn(IN_DIM, IN_DIM, generator=gen, dtype=torch.float64)
+    return [torch.randn(N_VIEWS, BATCH, IN_DIM, generator=gen).double() @ mix for _ in range(3)]
 
 
 def worker(rank: int, port: int, out_dir: str) -> None:
@@ -75,6 +92,10 @@ def worker(rank: int, port: int, out_dir: str) -> None:
             name: run_case(name, z[:, local], x[:, local], state, ddp=True) for name in CASES
         }
         results["info"] = {"rank": get_rank(), "world": get_world_size()}
+        # AdaDim's alpha from each rank's half batches: the value of the whole batches
+        adadim = create_loss("adadim")
+        adadim.update_alpha([b[:, local] for b in alpha_batches()])
+        results["info"]["alpha"] = adadim.alpha
         try:  # ranks holding different batch sizes must get a clear error, not a hang
             gather_batch(torch.zeros(2, rank + 1, 3))
             results["info"]["unequal_error"] = ""

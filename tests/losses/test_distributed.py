@@ -59,6 +59,14 @@ def test_two_ranks_equal_one_process(ddp, tmp_path):
             # embeddings: the local slice of the single-process gradient, times the world size
             expected_grad_z = ddp.WORLD * single["grad_z"][:, ddp.local_slice(rank)]
             torch.testing.assert_close(got["grad_z"], expected_grad_z)
+            if name == "adadim":  # the representation is gathered like the embeddings
+                assert single["grad_r"].abs().max() > 0
+                expected_grad_r = ddp.WORLD * single["grad_r"][:, ddp.local_slice(rank)]
+                torch.testing.assert_close(got["grad_r"], expected_grad_r)
+    alpha = create_loss("adadim").update_alpha(ddp.alpha_batches())
+    assert 0 < alpha < 1
+    for res in ranks:
+        assert res["info"]["alpha"] == pytest.approx(alpha, rel=1e-12)
 
 
 def test_single_process_helpers_are_identities():
@@ -78,9 +86,10 @@ def test_scale_gradient_keeps_value_and_scales_gradient():
     assert scale_gradient(loss, 1) is loss
 
 
-@pytest.mark.parametrize("name", ["clamp", "simclr", "vicreg", "mmcr"])
+@pytest.mark.parametrize("name", ["clamp", "simclr", "vicreg", "mmcr", "directclr", "adadim"])
 def test_gather_flag_is_harmless_without_process_group(ddp, name):
-    z, _, _ = ddp.make_inputs()
-    on = create_loss(name, gather_distributed=True, **ddp.CASES[name])(z)
-    off = create_loss(name, gather_distributed=False, **ddp.CASES[name])(z)
-    torch.testing.assert_close(on, off)
+    z, x, _ = ddp.make_inputs()
+    on = create_loss(name, gather_distributed=True, **ddp.CASES[name])
+    off = create_loss(name, gather_distributed=False, **ddp.CASES[name])
+    extra = {"representation": x} if on.needs_representation else {}
+    torch.testing.assert_close(on(z, **extra), off(z, **extra))

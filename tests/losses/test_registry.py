@@ -8,7 +8,9 @@ import torch
 import neuroalign  # noqa: F401
 from neuroalign.losses import (
     LOSSES,
+    AdaDimLoss,
     CLAMPLoss,
+    DirectCLRLoss,
     MMCRLoss,
     SimCLRLoss,
     VICRegLoss,
@@ -23,15 +25,30 @@ def test_registry_names():
         "simclr": SimCLRLoss,
         "vicreg": VICRegLoss,
         "mmcr": MMCRLoss,
+        "directclr": DirectCLRLoss,
+        "adadim": AdaDimLoss,
     }
 
 
-@pytest.mark.parametrize("name", ["clamp", "SimCLR", " vicreg ", "MMCR"])
+#: keywords that let every loss run on small test embeddings (DirectCLR's d0 defaults to 360;
+#: AdaDim's adaptive alpha is estimated by the training loop, fixed here)
+SMALL = {"directclr": {"d0": 4}, "adadim": {"alpha": 0.5}}
+
+
+def call(loss_fn, z: torch.Tensor) -> torch.Tensor:
+    """The loss of z; losses that need a representation get tanh(z) reversed along dims."""
+    if loss_fn.needs_representation:
+        return loss_fn(z, representation=torch.tanh(z.flip(-1)))
+    return loss_fn(z)
+
+
+@pytest.mark.parametrize("name", ["clamp", "SimCLR", " vicreg ", "MMCR", "DirectCLR", "adadim"])
 def test_create_loss_returns_a_module_giving_a_scalar(name):
-    loss_fn = create_loss(name)
-    assert isinstance(loss_fn, LOSSES[name.strip().lower()])
+    key = name.strip().lower()
+    loss_fn = create_loss(name, **SMALL.get(key, {}))
+    assert isinstance(loss_fn, LOSSES[key])
     z = torch.randn(2, 6, 5, generator=torch.Generator().manual_seed(0), requires_grad=True)
-    loss = loss_fn(z)
+    loss = call(loss_fn, z)
     assert loss.shape == () and torch.isfinite(loss)
     loss.backward()
     assert z.grad is not None and torch.isfinite(z.grad).all()
@@ -45,7 +62,7 @@ def test_kwargs_are_forwarded():
 
 
 def test_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match="clamp, mmcr, simclr, vicreg"):
+    with pytest.raises(ValueError, match="adadim, clamp, directclr, mmcr, simclr, vicreg"):
         create_loss("byol")
 
 
@@ -60,7 +77,11 @@ def test_cuda_matches_cpu(name):
     z = torch.randn(4, 16, 8, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     cpu = z.clone().requires_grad_(True)
     gpu = z.cuda().requires_grad_(True)
-    loss_cpu, loss_gpu = create_loss(name)(cpu), create_loss(name)(gpu)
+    kwargs = SMALL.get(name, {})
+    loss_cpu, loss_gpu = (
+        call(create_loss(name, **kwargs), cpu),
+        call(create_loss(name, **kwargs), gpu),
+    )
     loss_cpu.backward()
     loss_gpu.backward()
     torch.testing.assert_close(loss_gpu.cpu(), loss_cpu)
