@@ -40,8 +40,6 @@ LIMIT_FACTOR_ENV = "NEUROALIGN_ARCHIVE_LIMIT_FACTOR"
 _CHUNK = 1 << 16
 #: What zipfile / tarfile / zlib raise on a corrupt or truncated archive.
 _CORRUPT = (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError)
-#: Bytes an image file may need beyond its pixels (headers, EXIF, a colour profile).
-_IMAGE_OVERHEAD = 16 << 10
 
 
 @dataclass(frozen=True)
@@ -69,15 +67,17 @@ class ArchiveLimits:
 def image_archive_limits(n_images: int, height: int, width: int) -> ArchiveLimits:
     """Limits for an archive of ``n_images`` RGB images of ``height`` x ``width`` pixels.
 
-    An image file is at most its uncompressed pixels (3 bytes each) plus 16 KiB of headers: the
-    total may reach ``n_images`` such files (+ 1 MiB of other files), one member four times
-    that, and the count twice ``n_images`` + 64 (folders, a readme, macOS ``._`` twins).
+    With ``raw = 3 * height * width`` bytes of pixels: an image file averages at most
+    ``2 * raw + 4 KiB`` (a JPEG of pure noise at quality 100 is ~1.5 raw, a PNG or BMP ~raw),
+    so the total may reach ``n_images`` such files + 1 MiB of other files; one member may reach
+    ``4 * raw + 64 KiB`` (headers, EXIF, a colour profile); the count ``2 * n_images + 64``
+    (folders, a readme, macOS ``._`` twins).
     """
-    per_image = 3 * height * width + _IMAGE_OVERHEAD
+    raw = 3 * height * width
     return ArchiveLimits(
         max_members=2 * n_images + 64,
-        max_member_bytes=4 * per_image,
-        max_total_bytes=n_images * per_image + (1 << 20),
+        max_member_bytes=4 * raw + (64 << 10),
+        max_total_bytes=n_images * (2 * raw + (4 << 10)) + (1 << 20),
         content=f"{n_images} images of {height}x{width} pixels",
     )
 

@@ -23,7 +23,7 @@ from neuroalign.data.archives import (
 )
 from neuroalign.errors import DataError
 
-#: Six 112x112 images: 54,016 bytes per image file, 216,064 for one member at most.
+#: Six 112x112 images: 216,064 bytes for one member, 1.5 MB in all at most.
 SIX_IMAGES = image_archive_limits(6, 112, 112)
 
 
@@ -50,10 +50,10 @@ def _nothing_left(tmp_path, name: str) -> bool:
 
 def test_image_archive_limits_from_image_size():
     limits = image_archive_limits(6, 112, 112)
-    per_image = 3 * 112 * 112 + 16 * 1024
+    raw = 3 * 112 * 112
     assert limits.max_members == 2 * 6 + 64
-    assert limits.max_member_bytes == 4 * per_image
-    assert limits.max_total_bytes == 6 * per_image + 2**20
+    assert limits.max_member_bytes == 4 * raw + 64 * 1024 == 216_064
+    assert limits.max_total_bytes == 6 * (2 * raw + 4096) + 2**20
     assert limits.content == "6 images of 112x112 pixels"
     assert limits.scaled(10).max_total_bytes == 10 * limits.max_total_bytes
 
@@ -123,8 +123,8 @@ def test_zip_bomb_is_refused_from_its_declared_sizes(tmp_path, monkeypatch):
 
 
 def test_total_size_is_limited_too(tmp_path):
-    # 6 members of 200 kB each pass the per-member limit but not the total for 2 images
-    archive = _zip(tmp_path / "big.zip", {f"{k}.jpg": bytes(200_000) for k in range(6)})
+    # 7 members of 200 kB each pass the per-member limit but not the total for 2 images
+    archive = _zip(tmp_path / "big.zip", {f"{k}.jpg": bytes(200_000) for k in range(7)})
     limits = image_archive_limits(2, 112, 112)
     with pytest.raises(DataError, match=r"big.zip: members declare more than 1.2 MB .* 2 images"):
         unpack(archive, tmp_path / "big", limits=limits)
