@@ -217,7 +217,8 @@ def unpack(
 
     The members are written into a temporary folder beside ``destination`` that is renamed into
     place when complete, under a lock, so concurrent processes unpack it once and nothing
-    half-written is left behind; folder and files get the usual umask-based modes. With
+    half-written is left behind (a killed unpacker's temporary folder is removed by the next
+    one); folder and files get the usual umask-based modes. With
     ``flatten`` every file lands directly in ``destination`` (for zips whose files sit in a
     sub-folder in some releases and not in others). Bad or oversized archives raise
     :class:`DataError` (see :func:`archive_members`).
@@ -227,6 +228,9 @@ def unpack(
     with file_lock(destination.with_name(f".{destination.name}.lock")):
         if destination.is_dir():  # another process unpacked it while we waited
             return destination
+        for orphan in destination.parent.glob(f".{destination.name}.*"):
+            if orphan.is_dir():  # left by a killed unpacker (only the lock holder makes one)
+                shutil.rmtree(orphan, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
         try:
             with contextlib.closing(archive_members(archive, limits)) as members:

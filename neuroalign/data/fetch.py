@@ -205,6 +205,8 @@ def _download(
 
 
 def _copy_verified(source: Path, target: Path, expected: str | None) -> Path:
+    for orphan in target.parent.glob(f".{target.name}.part-*"):
+        orphan.unlink(missing_ok=True)  # a killed copy's temporary file (we hold the lock)
     try:
         with atomic_path(target) as tmp:
             shutil.copyfile(source, tmp)

@@ -187,3 +187,12 @@ def test_unpacked_folder_honours_the_umask(tmp_path, umask):
         assert path.stat().st_mode & 0o777 == 0o777 & ~umask
     for path in (out / "b.jpg", out / "sub" / "a.jpg"):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_killed_unpackers_temporary_folder_is_removed(tmp_path):
+    archive = _zip(tmp_path / "a.zip", {"a.jpg": b"x"})
+    orphan = tmp_path / ".a.k1ll3d"  # what mkdtemp made for a process killed while unpacking
+    (orphan / "sub").mkdir(parents=True)
+    (orphan / "sub" / "half.jpg").write_bytes(b"x")
+    unpack(archive, tmp_path / "a", limits=SIX_IMAGES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "a.zip"]

@@ -136,6 +136,16 @@ def test_checksum_mismatch_is_refused_and_leaves_nothing(
     assert not any((home / "kriegeskorte92").iterdir())
 
 
+def test_a_killed_copys_temporary_file_is_removed(shared_data, home, monkeypatch):
+    monkeypatch.setenv("NEUROALIGN_MIRROR", str(shared_data))
+    dataset = get_dataset("kriegeskorte2008")
+    folder = home / "kriegeskorte92"
+    folder.mkdir(parents=True)
+    (folder / ".92_modelRDMs.mat.part-k1ll3d").write_bytes(b"half")  # from a killed process
+    fetch_file(dataset.folder, dataset.file("92_modelRDMs.mat"), progress=False)
+    assert sorted(p.name for p in folder.iterdir()) == ["92_modelRDMs.mat"]
+
+
 def test_cached_files_honour_the_umask(shared_data, serve, home, monkeypatch):
     dataset = get_dataset("kriegeskorte2008")
     old = os.umask(0o027)
