@@ -1,12 +1,20 @@
-"""Atomic writes leave either the old file or the new one, never a partial one."""
+"""Atomic writes leave either the old file or the new one, never a partial one; file modes
+follow the umask; a file lock excludes other processes and dies with its holder."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
-from neuroalign.io import atomic_path, atomic_write, sha256_file
+import neuroalign.io
+from neuroalign.io import atomic_path, atomic_write, current_umask, file_lock, sha256_file
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
@@ -28,7 +36,84 @@ def test_atomic_path_keeps_the_suffix_for_format_sniffing_writers(tmp_path):
     assert (tmp_path / "x.npy").read_bytes() == b"123"
 
 
+@pytest.mark.parametrize("umask", [0o027, 0o002, 0o077])
+def test_written_files_honour_the_umask(tmp_path, umask):
+    """Like ``open()``: 0o666 minus the umask (mkstemp alone would give 0o600)."""
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        with atomic_write(tmp_path / "a.txt") as handle:
+            handle.write("x")
+        with atomic_path(tmp_path / "b.npy", suffix=".npy") as tmp:
+            tmp.write_bytes(b"x")
+    finally:
+        os.umask(old)
+    for name in ("a.txt", "b.npy"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_sha256_file(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"neuroalign" * 100_000)
     assert sha256_file(path, chunk_size=4096) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_file_lock_admits_one_holder_at_a_time(tmp_path):
+    holders, most = [], []
+
+    def work():
+        for _ in range(20):
+            with file_lock(tmp_path / ".entry.lock"):
+                holders.append(1)
+                most.append(len(holders))
+                time.sleep(0.001)
+                holders.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(most) == 80 and max(most) == 1
+    assert not (tmp_path / ".entry.lock").exists()  # removed by the last holder
+
+
+_HOLDER = """
+import importlib.util, sys, time
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location("neuroalign_io", sys.argv[1])
+io = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(io)
+with io.file_lock(sys.argv[2]):
+    Path(sys.argv[3]).touch()
+    time.sleep(120)
+"""
+
+
+def test_file_lock_waits_for_another_process_and_is_released_when_it_is_killed(tmp_path):
+    lock, held = tmp_path / ".entry.lock", tmp_path / "held"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, neuroalign.io.__file__, str(lock), str(held)]
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not held.exists():
+            assert time.monotonic() < deadline and holder.poll() is None
+            time.sleep(0.01)
+        acquired = threading.Event()
+
+        def wait_for_lock():
+            with file_lock(lock):
+                acquired.set()
+
+        waiter = threading.Thread(target=wait_for_lock)
+        waiter.start()
+        assert not acquired.wait(0.5)  # the other process holds it
+        holder.send_signal(signal.SIGKILL)  # no clean-up runs: the kernel releases the lock
+        assert acquired.wait(10)
+        waiter.join()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not lock.exists()  # the killed holder's lock file was taken over and removed

@@ -13,6 +13,9 @@ List, fetch and verify the data sets neuroalign knows.
 
 Files come from $NEUROALIGN_MIRROR (a folder or URL laid out as <folder>/<file>) when set, else
 from each file's public origin; they are verified by sha256 and cached in $NEUROALIGN_HOME.
+Several processes may fetch into one cache at once: each file is fetched and unpacked once.
+Archives in a user's --data-root folder are read within limits derived from what they should
+hold (e.g. N images of 112x112); NEUROALIGN_ARCHIVE_LIMIT_FACTOR=10 raises every limit tenfold.
 
 examples:
   neuroalign data list

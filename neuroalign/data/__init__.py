@@ -2,7 +2,8 @@
 
 Everything is fetched once into ``$NEUROALIGN_HOME`` from ``$NEUROALIGN_MIRROR`` (a folder or
 URL) or the public origin, verified by checksum, and loaded into Brain-Score's data structures
-(``NeuroidAssembly``, ``StimulusSet``) or uint8 tensors.
+(``NeuroidAssembly``, ``StimulusSet``) or uint8 tensors. Archives (verified or from a user's
+folder) are read within limits derived from their expected content (:mod:`.archives`).
 """
 
 from neuroalign.data.catalog import DATASETS, Dataset, fetch_dataset, get_dataset

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from neuroalign.data.archives import image_archive_limits, unpack
 from neuroalign.data.catalog import get_dataset
-from neuroalign.data.fetch import data_home, fetch_file, unpack
+from neuroalign.data.fetch import data_home, fetch_file
 from neuroalign.errors import DataError
 from neuroalign.io import sha256_file
 
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 REGION = "V4"
+IMAGE_SIZE = 112  # every stimulus is 112x112 RGB
 _SESSION_TABLE = re.compile(r"^(\d{6})\s+([A-Z]{2})\s+\w+", re.MULTILINE)
 
 
@@ -76,6 +78,40 @@ def _layout(root: Path) -> dict[str, dict[str, Path]]:
     return found
 
 
+def _describe(folder: Path, layout: dict[str, dict[str, Path]]) -> str:
+    """What a folder holds, for an error message about missing session files."""
+    found = []
+    no_images = sorted(s for s, p in layout.items() if "averaged" in p and "images" not in p)
+    no_responses = sorted(s for s, p in layout.items() if "images" in p and "averaged" not in p)
+    if no_images:
+        found.append(f"responses without images_S.zip for session(s) {no_images}")
+    if no_responses:
+        found.append(f"images without responses_S.npy for session(s) {no_responses}")
+    if not layout:
+        names = sorted(p.name for p in folder.iterdir())
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        found.append(f"no session files; it holds {shown}" if names else "an empty folder")
+    return "; ".join(found)
+
+
+def _complete_sessions(folder: Path) -> dict[str, dict[str, Path]]:
+    """session -> paths of every session under ``folder`` with both responses and images.
+
+    A folder that does not exist or holds no complete session raises :class:`DataError`
+    naming the folder and what it holds.
+    """
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder (expected Cowley et al. 2023 V4 data)")
+    layout = _layout(folder)
+    complete = {s: p for s, p in layout.items() if "averaged" in p and "images" in p}
+    if not complete:
+        raise DataError(
+            f"{folder}: no Cowley et al. 2023 session (each needs responses_S.npy and "
+            f"images_S.zip); found {_describe(folder, layout)}"
+        )
+    return complete
+
+
 def _known_sessions() -> list[str]:
     names = [f.name for f in get_dataset("cowley2023").files]
     return sorted({m.group(1) for n in names if (m := re.match(r"responses_(\d+)\.npy$", n))})
@@ -86,8 +122,6 @@ def _resolve(root: str | Path | None, sessions: Iterable[str] | None, *, need_ra
     wanted = None if sessions is None else [str(s) for s in sessions]
     if root is not None:
         folder = Path(root).expanduser()
-        if not folder.is_dir():
-            raise DataError(f"{folder}: no such folder (expected Cowley et al. 2023 V4 data)")
     else:
         dataset = get_dataset("cowley2023")
         folder = data_home() / dataset.folder
@@ -103,12 +137,12 @@ def _resolve(root: str | Path | None, sessions: Iterable[str] | None, *, need_ra
             ):
                 if name in names and (need_raw or "raw" not in name):
                     fetch_file(dataset.folder, dataset.file(name))
-    layout = _layout(folder)
-    complete = {s: p for s, p in layout.items() if "averaged" in p and "images" in p}
+    complete = _complete_sessions(folder)
     if wanted is None:
         wanted = sorted(complete)
     missing = [s for s in wanted if s not in complete]
     if missing:
+        layout = _layout(folder)
         detail = {s: sorted(layout.get(s, {})) for s in missing}
         raise DataError(
             f"{folder}: session(s) {missing} not found or incomplete (files present per "
@@ -117,35 +151,52 @@ def _resolve(root: str | Path | None, sessions: Iterable[str] | None, *, need_ra
     return folder, {s: complete[s] for s in wanted}
 
 
-def _image_folder(zip_path: Path) -> Path:
-    """Unpack a session's image zip once into the cache (keyed by content) and return it."""
+def _image_folder(zip_path: Path, n_images: int) -> Path:
+    """Unpack a session's image zip once into the cache (keyed by content) and return it.
+
+    The zip may hold no more than ``n_images`` images of 112x112 pixels (see
+    :func:`neuroalign.data.archives.image_archive_limits`).
+    """
     key = sha256_file(zip_path)[:16]
     destination = data_home() / "v4_cowley2023" / "images" / f"{zip_path.stem}-{key}"
-    return unpack(zip_path, destination, flatten=True)
+    limits = image_archive_limits(n_images, IMAGE_SIZE, IMAGE_SIZE)
+    return unpack(zip_path, destination, limits=limits, flatten=True)
 
 
-def _load_matrix(path: Path, ndim: int) -> np.ndarray:
+def _load_matrix(path: Path, ndim: int, *, allow_nan: bool) -> np.ndarray:
+    """A non-empty ``ndim``-D float64 array of finite values (NaN too if ``allow_nan``)."""
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
         raise DataError(f"{path}: not a readable .npy array ({err})") from None
     if array.ndim != ndim:
         raise DataError(f"{path}: expected a {ndim}-D array, got shape {array.shape}")
+    if array.size == 0:
+        raise DataError(f"{path}: empty array of shape {array.shape}")
     if not np.issubdtype(array.dtype, np.number):
         raise DataError(f"{path}: expected numbers, got dtype {array.dtype}")
-    return array.astype(np.float64, copy=False)
+    array = array.astype(np.float64, copy=False)
+    n_inf = int(np.isinf(array).sum())
+    if n_inf:
+        raise DataError(f"{path}: {n_inf} infinite values in spike counts")
+    n_nan = 0 if allow_nan else int(np.isnan(array).sum())
+    if n_nan:
+        raise DataError(f"{path}: {n_nan} NaN values in repeat-averaged responses")
+    return array
 
 
 def cowley2023_stimulus_set(session: str, root: str | Path | None = None):
     """The Brain-Score ``StimulusSet`` of one session (images unpacked to files)."""
     _, found = _resolve(root, [session], need_raw=False)
-    return _stimulus_set(session, found[session]["images"])
+    n_images = _load_matrix(found[session]["averaged"], ndim=2, allow_nan=False).shape[1]
+    return _stimulus_set(session, found[session]["images"], n_images)
 
 
-def _stimulus_set(session: str, zip_path: Path):
+def _stimulus_set(session: str, zip_path: Path, n_images: int):
+    """The session's StimulusSet; its zip may hold at most ``n_images`` images."""
     from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
 
-    folder = _image_folder(zip_path)
+    folder = _image_folder(zip_path, n_images)
     files = sorted(folder.glob("image*.jpg"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
     if not files:
         raise DataError(f"{zip_path}: no imageNNNN.jpg files inside")
@@ -213,17 +264,14 @@ def load_cowley2023(root: str | Path | None = None, sessions: Iterable[str] | No
     animals = _animal_table(folder)
     out = {}
     for session, paths in found.items():
-        responses = _load_matrix(paths["averaged"], ndim=2)
-        stimulus_set = _stimulus_set(session, paths["images"])
+        responses = _load_matrix(paths["averaged"], ndim=2, allow_nan=False)
         _n_neurons, n_images = responses.shape
+        stimulus_set = _stimulus_set(session, paths["images"], n_images)
         if n_images != len(stimulus_set):
             raise DataError(
                 f"{paths['averaged']}: {n_images} image columns but {paths['images'].name} "
                 f"holds {len(stimulus_set)} images (expected shape (n_neurons, n_images))"
             )
-        n_nan = int(np.isnan(responses).sum())
-        if n_nan:
-            raise DataError(f"{paths['averaged']}: {n_nan} NaN values in repeat-averaged responses")
         animal = animals.get(session, _fallback_animal(session))
         out[session] = _assembly(responses.T.copy(), session, animal, stimulus_set)
     return out
@@ -251,9 +299,9 @@ def load_cowley2023_trials(
         raise DataError(f"{folder}: no single-trial file (responses_raw_S.npy) for {missing}")
     out = {}
     for session, paths in with_raw.items():
-        raw = _load_matrix(paths["raw"], ndim=3)
-        stimulus_set = _stimulus_set(session, paths["images"])
+        raw = _load_matrix(paths["raw"], ndim=3, allow_nan=True)  # NaN: a missing trial
         n_neurons, n_images, n_repeats = raw.shape
+        stimulus_set = _stimulus_set(session, paths["images"], n_images)
         if n_images != len(stimulus_set):
             raise DataError(
                 f"{paths['raw']}: {n_images} images but {paths['images'].name} holds "
@@ -283,7 +331,11 @@ def load_cowley2023_trials(
 
 
 def cowley2023_sessions(root: str | Path | None = None) -> list[str]:
-    """Sessions available under ``root`` (or known to the catalog when ``root`` is None)."""
+    """Sessions available under ``root`` (or known to the catalog when ``root`` is None).
+
+    A ``root`` that does not exist or holds no complete session raises :class:`DataError`
+    naming it and what it holds.
+    """
     if root is None:
         return _known_sessions()
-    return sorted(s for s, p in _layout(Path(root)).items() if "averaged" in p and "images" in p)
+    return sorted(_complete_sessions(Path(root).expanduser()))

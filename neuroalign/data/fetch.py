@@ -10,7 +10,8 @@ Files land in ``$NEUROALIGN_HOME/<dataset folder>/`` (default: the user cache di
 e.g. ``~/.cache/neuroalign``). A download is written to ``<name>.part`` (resumed with an HTTP
 ``Range`` request if interrupted), verified against its sha256 (or md5 for origins that only
 publish md5), and only then renamed into place, so the cache never holds a half-written or
-unverified file. Archives are unpacked into a temporary folder that is renamed when complete.
+unverified file. Processes fetching the same file take a lock on it (``.<name>.lock`` beside
+it, see :func:`neuroalign.io.file_lock`): the second waits, then finds the file in place.
 """
 
 from __future__ import annotations
@@ -18,19 +19,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tarfile
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from neuroalign.errors import DataError, DownloadError
-from neuroalign.io import sha256_file
+from neuroalign.errors import DownloadError
+from neuroalign.io import atomic_path, file_lock, sha256_file
 
 __all__ = [
     "RemoteFile",
@@ -38,7 +36,6 @@ __all__ = [
     "download",
     "fetch_file",
     "mirror_location",
-    "unpack",
     "verify",
 ]
 
@@ -92,16 +89,25 @@ def _hash_file(path: Path, algorithm: str) -> str:
     return digest.hexdigest()
 
 
-def verify(path: Path, expected: str | None, algorithm: str = "sha256") -> None:
-    """Raise :class:`DownloadError` naming ``path`` if its digest is not ``expected``."""
+def verify(
+    path: Path, expected: str | None, algorithm: str = "sha256", *, source: str | None = None
+) -> None:
+    """Raise :class:`DownloadError` if the digest of ``path`` is not ``expected``.
+
+    The message names ``source`` (where the bytes came from) when given, else ``path``.
+    """
     if expected is None:
         return
     actual = _hash_file(path, algorithm)
     if actual != expected:
         raise DownloadError(
-            f"{path}: {algorithm} mismatch (expected {expected}, got {actual}); "
+            f"{source or path}: {algorithm} mismatch (expected {expected}, got {actual}); "
             "the file is corrupt or not the published version"
         )
+
+
+def _lock_for(target: Path):
+    return file_lock(target.with_name(f".{target.name}.lock"))
 
 
 def download(
@@ -116,8 +122,24 @@ def download(
     """Download ``url`` to ``target`` through ``target.part``; verify, then rename.
 
     An existing ``.part`` file (an interrupted download) is resumed with an HTTP Range request
-    when the server supports it, and restarted otherwise.
+    when the server supports it, and restarted otherwise. The download holds a lock on
+    ``target``, so concurrent calls never write into one ``.part`` file.
     """
+    with _lock_for(target):
+        return _download(
+            url, target, expected=expected, algorithm=algorithm, timeout=timeout, progress=progress
+        )
+
+
+def _download(
+    url: str,
+    target: Path,
+    *,
+    expected: str | None,
+    algorithm: str = "sha256",
+    timeout: float = 60.0,
+    progress: bool = True,
+) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     offset = part.stat().st_size if part.exists() else 0
@@ -129,7 +151,7 @@ def download(
     except urllib.error.HTTPError as err:
         if err.code == 416 and offset:  # the .part file is already complete (or bogus)
             part.unlink()
-            return download(
+            return _download(
                 url,
                 target,
                 expected=expected,
@@ -174,28 +196,23 @@ def download(
             f"run again to resume from {part}"
         )
     try:
-        verify(part, expected, algorithm)
-    except DownloadError:
+        verify(part, expected, algorithm, source=url)
+    except DownloadError as err:
         part.unlink(missing_ok=True)  # never resume from a corrupt file
-        raise
+        raise DownloadError(f"{err}; not cached as {target}") from None
     os.replace(part, target)
     return target
 
 
 def _copy_verified(source: Path, target: Path, expected: str | None) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    for orphan in target.parent.glob(f".{target.name}.part-*"):
+        orphan.unlink(missing_ok=True)  # a killed copy's temporary file (we hold the lock)
     try:
-        shutil.copyfile(source, tmp_path)
-        verify(tmp_path, expected)
-        os.replace(tmp_path, target)
-    except BaseException as err:
-        tmp_path.unlink(missing_ok=True)
-        if isinstance(err, DownloadError):
-            raise DownloadError(f"{source} (mirror): {err}") from None
-        raise
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+            verify(tmp, expected, source=f"{source} (mirror)")
+    except DownloadError as err:
+        raise DownloadError(f"{err}; not cached as {target}") from None
     return target
 
 
@@ -203,19 +220,29 @@ def fetch_file(folder: str, file: RemoteFile, *, progress: bool = True) -> Path:
     """Return the local, verified path of ``file`` of data set ``folder``, fetching it once.
 
     The cache is trusted once a file is in place (it only ever receives verified files).
+    Concurrent calls for one file fetch it once: the others wait for the lock, then find it.
     """
     target = data_home() / folder / file.name
-    if target.exists():
-        return target
-    origin_target = target if file.origin_name is None else data_home() / folder / file.origin_name
-    if origin_target.exists():
-        return origin_target
+    origin_target = target if file.origin_name is None else target.with_name(file.origin_name)
+    for path in (target, origin_target):
+        if path.exists():
+            return path
+    with _lock_for(target):
+        for path in (target, origin_target):
+            if path.exists():  # fetched by another process while we waited
+                return path
+        return _fetch_locked(folder, file, target, origin_target, progress)
+
+
+def _fetch_locked(
+    folder: str, file: RemoteFile, target: Path, origin_target: Path, progress: bool
+) -> Path:
     mirror = mirror_location()
     if mirror is not None:
         parsed = urllib.parse.urlparse(mirror)
         if parsed.scheme in ("http", "https"):
             url = mirror.rstrip("/") + f"/{folder}/{file.name}"
-            return download(url, target, expected=file.sha256, progress=progress)
+            return _download(url, target, expected=file.sha256, progress=progress)
         local = Path(parsed.path if parsed.scheme == "file" else mirror).expanduser()
         source = local / folder / file.name
         if not source.is_file():
@@ -227,64 +254,7 @@ def fetch_file(folder: str, file: RemoteFile, *, progress: bool = True) -> Path:
             "origin named in the data set's docs): set NEUROALIGN_MIRROR to a mirror that holds it"
         )
     if file.origin_md5 is not None:
-        return download(
+        return _download(
             file.origin, origin_target, expected=file.origin_md5, algorithm="md5", progress=progress
         )
-    return download(file.origin, origin_target, expected=file.sha256, progress=progress)
-
-
-def unpack(archive: Path, destination: Path, *, flatten: bool = False) -> Path:
-    """Unpack a .zip or .tar(.gz) ``archive`` into ``destination`` (once; atomically).
-
-    With ``flatten`` every member's file lands directly in ``destination`` (for zips whose files
-    sit in a sub-folder in some releases and not in others). A truncated or corrupt archive raises
-    :class:`DataError` naming it; nothing is left behind.
-    """
-    if destination.is_dir():
-        return destination
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as zf:
-                bad = zf.testzip()
-                if bad is not None:
-                    raise DataError(f"{archive}: corrupt member {bad!r} (CRC mismatch)")
-                for info in zf.infolist():
-                    if info.is_dir():
-                        continue
-                    _check_member_name(archive, info.filename)
-                    name = Path(info.filename).name if flatten else info.filename
-                    out = tmp / name
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(info) as src, open(out, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-        elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as tf:
-                for member in tf:
-                    if not member.isfile():
-                        continue
-                    _check_member_name(archive, member.name)
-                    name = Path(member.name).name if flatten else member.name
-                    out = tmp / name
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    src = tf.extractfile(member)
-                    assert src is not None
-                    with src, open(out, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-        else:
-            raise DataError(f"{archive}: not a zip or tar archive (corrupt or truncated?)")
-        os.replace(tmp, destination)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError(f"{archive}: corrupt or truncated archive ({err})") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return destination
-
-
-def _check_member_name(archive: Path, name: str) -> None:
-    path = Path(name)
-    if path.is_absolute() or ".." in path.parts:
-        raise DataError(f"{archive}: refusing unsafe member path {name!r}")
+    return _download(file.origin, origin_target, expected=file.sha256, progress=progress)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import tarfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from neuroalign.data.archives import ArchiveLimits, archive_members, image_archive_limits
 from neuroalign.data.catalog import get_dataset
 from neuroalign.data.fetch import data_home, fetch_file
 from neuroalign.errors import DataError
@@ -39,6 +39,20 @@ __all__ = [
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 _SPLITS = {"cifar10": ("train", "test"), "imagenette": ("train", "val")}
+#: What each image archive holds: (images, side in pixels), for its limits (see data.archives).
+_ARCHIVE_CONTENT = {
+    "cifar10-jpeg.tar.gz": (60_000, 32),
+    "imagenette96-train.tar.gz": (9_469, 96),
+    "imagenette96-val.tar.gz": (3_925, 96),
+}
+#: The official CIFAR-10 python release: 5 train + 1 test batch of 10,000 rows of 3,072 bytes
+#: (+ labels and file names), batches.meta and a readme.
+_CIFAR_PYTHON_LIMITS = ArchiveLimits(
+    max_members=16,
+    max_member_bytes=10_000 * 3_200,
+    max_total_bytes=60_000 * 3_200 + (1 << 20),
+    content="the CIFAR-10 python release (6 batches of 10,000 32x32 images)",
+)
 
 
 @dataclass(frozen=True)
@@ -141,19 +155,11 @@ def read_image(path: str | Path, min_side: int | None = None) -> torch.Tensor:
 
 def _tree_members(archive: Path) -> Iterator[tuple[str, str, bytes]]:
     """Yield (split, class, bytes) for every image ``<split>/<class>/<file>`` in a tar archive."""
-    try:
-        with tarfile.open(archive) as tf:
-            for member in tf:
-                parts = PurePosixPath(member.name).parts
-                if not member.isfile() or len(parts) < 3:
-                    continue
-                if not parts[-1].lower().endswith(IMAGE_EXTENSIONS):
-                    continue
-                handle = tf.extractfile(member)
-                assert handle is not None
-                yield parts[-3], parts[-2], handle.read()
-    except (tarfile.TarError, EOFError, OSError) as err:
-        raise DataError(f"{archive}: corrupt or truncated archive ({err})") from None
+    n_images, side = _ARCHIVE_CONTENT[archive.name]
+    for name, handle in archive_members(archive, image_archive_limits(n_images, side, side)):
+        parts = PurePosixPath(name).parts
+        if len(parts) >= 3 and parts[-1].lower().endswith(IMAGE_EXTENSIONS):
+            yield parts[-3], parts[-2], handle.read()
 
 
 def _decode_tree_archive(archive: Path, size: int | None, label: str):
@@ -179,25 +185,43 @@ def _stack(per_class: dict[str, list[np.ndarray]], classes: Sequence[str], sourc
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, bytes and numpy arrays only: a pickle that names any other
+    global (e.g. ``os.system``) is refused instead of run."""
+
+    _ALLOWED = {
+        (module, name)
+        for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+        for name in ("_reconstruct", "scalar")
+    } | {("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _unpickle(data: bytes, source: str):
+    try:
+        return _ArrayUnpickler(io.BytesIO(data), encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as err:
+        raise DataError(f"{source}: not a CIFAR-10 python batch ({err})") from None
+
+
 def _decode_cifar_python(archive: Path) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """The official CIFAR-10 python release: pickled batches of 3072-byte rows."""
     out: dict[str, list] = {"train": [[], []], "test": [[], []]}
     classes: list[str] = []
-    with tarfile.open(archive) as tf:
-        for member in tf:
-            name = PurePosixPath(member.name).name
-            handle = tf.extractfile(member) if member.isfile() else None
-            if handle is None:
-                continue
-            if name == "batches.meta":
-                classes = [
-                    c.decode() for c in pickle.load(handle, encoding="bytes")[b"label_names"]
-                ]
-            elif name.startswith(("data_batch_", "test_batch")):
-                batch = pickle.load(handle, encoding="bytes")
-                split = "test" if name.startswith("test") else "train"
-                out[split][0].append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32))
-                out[split][1].append(np.asarray(batch[b"labels"], np.int64))
+    for member, handle in archive_members(archive, _CIFAR_PYTHON_LIMITS):
+        name = PurePosixPath(member).name
+        if name == "batches.meta":
+            meta = _unpickle(handle.read(), f"{archive}:{member}")
+            classes = [c.decode() for c in meta[b"label_names"]]
+        elif name.startswith(("data_batch_", "test_batch")):
+            batch = _unpickle(handle.read(), f"{archive}:{member}")
+            split = "test" if name.startswith("test") else "train"
+            out[split][0].append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32))
+            out[split][1].append(np.asarray(batch[b"labels"], np.int64))
     return {
         split: (np.concatenate(x).transpose(0, 2, 3, 1), np.concatenate(y), classes)
         for split, (x, y) in out.items()

@@ -56,8 +56,9 @@ def square_rdm(rdm: np.ndarray, n: int = N_STIMULI, *, source: str = "RDM") -> n
         array = squareform(array, checks=False)
     if array.shape != (n, n):
         raise DataError(f"{source}: RDM of shape {array.shape}, expected ({n}, {n}) or condensed")
-    if np.isnan(array).any():
-        raise DataError(f"{source}: RDM contains NaN")
+    n_bad = int((~np.isfinite(array)).sum())
+    if n_bad:
+        raise DataError(f"{source}: RDM contains {n_bad} NaN or infinite values")
     return array
 
 
@@ -69,6 +70,32 @@ def _flag(value) -> bool:
     return bool(np.asarray(value).squeeze())
 
 
+def _files_in(folder: Path, names: tuple[str, ...]) -> list[Path]:
+    """The paths of ``names`` in ``folder``; an error names the folder, the missing files and
+    what the folder holds."""
+    expected = "the rsatoolbox 92-image files " + " and ".join(names)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder (expected {expected})")
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        held = sorted(p.name for p in folder.iterdir())
+        shown = ", ".join(held[:8]) + (f" and {len(held) - 8} more" if len(held) > 8 else "")
+        raise DataError(
+            f"{folder}: {', '.join(missing)} not found (expected {expected}); "
+            f"the folder holds {shown or 'nothing'}"
+        )
+    return [folder / n for n in names]
+
+
+def _read_mat(path: Path) -> dict:
+    import scipy.io
+
+    try:
+        return scipy.io.loadmat(path)
+    except (scipy.io.matlab.MatReadError, ValueError, OSError, TypeError) as err:
+        raise DataError(f"{path}: not a readable .mat file ({err})") from None
+
+
 def load_kriegeskorte2008(root: str | Path | None = None) -> Kriegeskorte2008:
     """Load the 92 images, their categories, the IT RDMs and the model RDMs.
 
@@ -76,7 +103,6 @@ def load_kriegeskorte2008(root: str | Path | None = None) -> Kriegeskorte2008:
         root: a folder holding ``Kriegeskorte_Neuron2008_supplementalData.mat`` and
             ``92_modelRDMs.mat``; None fetches them into the cache (mirror or origin).
     """
-    import scipy.io
     from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
     from PIL import Image
 
@@ -85,18 +111,14 @@ def load_kriegeskorte2008(root: str | Path | None = None) -> Kriegeskorte2008:
     if root is None:
         paths = [fetch_file(dataset.folder, dataset.file(n), progress=False) for n in names]
     else:
-        paths = [Path(root) / n for n in names]
-        for p in paths:
-            if not p.is_file():
-                raise DataError(f"{p}: not found (expected the rsatoolbox 92-image files)")
-    try:
-        supplement = scipy.io.loadmat(paths[0])
-        models = scipy.io.loadmat(paths[1])
-    except (ValueError, OSError, TypeError) as err:
-        raise DataError(f"{paths[0].parent}: cannot read the .mat files ({err})") from None
+        paths = _files_in(Path(root).expanduser(), names)
+    supplement, models = (_read_mat(path) for path in paths)
+    # the images and their categories, the IT RDMs; the model RDMs
     for key in ("stimuli_92objs", "categoryVectors", "categoryLabels", "RDMs_mIT_hIT_fig1"):
         if key not in supplement:
             raise DataError(f"{paths[0]}: variable {key!r} is missing")
+    if "Models" not in models:
+        raise DataError(f"{paths[1]}: variable 'Models' is missing")
 
     stimuli = supplement["stimuli_92objs"].ravel()
     if len(stimuli) != N_STIMULI:

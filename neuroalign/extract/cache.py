@@ -11,7 +11,8 @@ the sha256 of the canonical JSON of every ingredient of the result:
   the neuroalign cache-format version.
 
 Changing any of them changes the key, so a stale entry is never reused (the test suite checks
-each ingredient). Entries are written atomically; a half-written entry is never loaded.
+each ingredient). Entries are written atomically; a half-written entry is never loaded, and one
+whose files cannot be read (truncated or garbled) is deleted with a warning and recomputed.
 The default root is ``$NEUROALIGN_HOME/activations`` (``NEUROALIGN_HOME`` defaults to the user
 cache directory).
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -100,7 +103,8 @@ class CacheEntry:
         return (self.folder / "entry.json").is_file()
 
     def load(self, layers: Sequence[str]) -> dict[str, Any] | None:
-        """layer -> NeuroidAssembly (loaded into memory), or ``None`` if absent/incomplete."""
+        """layer -> NeuroidAssembly (loaded into memory), or ``None`` if absent, incomplete or
+        corrupt (a corrupt entry is deleted, with a warning, so that it is rebuilt)."""
         from neuroalign.extract.stream import layer_filename, open_assembly
 
         if not self.complete:
@@ -108,7 +112,17 @@ class CacheEntry:
         files = {name: self.folder / layer_filename(name) for name in layers}
         if not all(f.is_file() for f in files.values()):
             return None
-        return {name: open_assembly(f, load=True) for name, f in files.items()}
+        try:
+            return {name: open_assembly(f, load=True) for name, f in files.items()}
+        except (OSError, RuntimeError, ValueError, KeyError) as err:  # DataError is a ValueError
+            # a truncated or garbled file (disk full, a copy cut short): rebuild the entry
+            warnings.warn(
+                f"{self.folder}: corrupt activation-cache entry ({type(err).__name__}: {err}); "
+                "deleting it, the activations will be recomputed",
+                stacklevel=2,
+            )
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return None
 
     def save(self, assemblies: dict[str, Any]) -> None:
         from neuroalign.extract.stream import layer_filename, save_assembly

@@ -106,3 +106,82 @@ def test_bad_input_gets_clear_errors(tmp_path, shared_data):
     (tmp_path / "responses_220101.npy").write_bytes(b"not an array")
     with pytest.raises(DataError, match="not a readable .npy"):
         load_cowley2023(root=tmp_path)
+
+
+def test_inf_and_empty_responses_are_refused_at_load_time(tmp_path):
+    _write_session(tmp_path, "220101", n_neurons=4, n_images=6)
+    bad = np.ones((4, 6))
+    bad[0, 1] = np.inf
+    bad[2, 3] = -np.inf
+    np.save(tmp_path / "responses_220101.npy", bad)
+    path = tmp_path / "responses_220101.npy"
+    with pytest.raises(DataError, match=f"{path}: 2 infinite values"):
+        load_cowley2023(root=tmp_path)
+    np.save(path, np.zeros((0, 6)))
+    with pytest.raises(DataError, match=rf"{path}: empty array of shape \(0, 6\)"):
+        load_cowley2023(root=tmp_path)
+    raw = np.full((4, 6, 3), np.nan)  # NaN marks a missing trial; inf is never valid
+    raw[:, :, 0] = 1.0
+    raw[1, 1, 0] = np.inf
+    np.save(path, np.ones((4, 6)))
+    np.save(tmp_path / "responses_raw_220101.npy", raw)
+    with pytest.raises(DataError, match="responses_raw_220101.npy: 1 infinite values"):
+        load_cowley2023_trials(root=tmp_path)
+
+
+def test_data_root_problems_name_the_folder_and_what_it_holds(tmp_path):
+    missing = tmp_path / "nowhere"
+    for call in (load_cowley2023, load_cowley2023_trials, cowley2023_sessions):
+        with pytest.raises(DataError, match=f"{missing}: no such folder"):
+            call(missing)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match=f"{empty}: no Cowley .* found an empty folder"):
+        cowley2023_sessions(empty)
+    (empty / "notes.txt").write_text("x")
+    with pytest.raises(DataError, match=r"found no session files; it holds notes.txt"):
+        load_cowley2023(empty)
+    _write_session(tmp_path, "220101", n_neurons=4, n_images=6)
+    _write_session(tmp_path, "220102", n_neurons=4, n_images=6)
+    (tmp_path / "images_220101.zip").unlink()
+    (tmp_path / "responses_220102.npy").unlink()
+    with pytest.raises(DataError) as err:
+        load_cowley2023(root=tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path}: no Cowley et al. 2023 session (each needs responses_S.npy and "
+        "images_S.zip); found responses without images_S.zip for session(s) ['220101']; "
+        "images without responses_S.npy for session(s) ['220102']"
+    )
+
+
+def _image_bytes(rng) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (112, 112, 3), dtype=np.uint8)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("extra", ["many members", "zip bomb"])
+def test_image_zips_in_a_data_root_are_bounded_by_the_responses(tmp_path, monkeypatch, extra):
+    """6 response columns allow 6 images of 112x112: 76 members and 216 kB each at most."""
+    monkeypatch.setenv("NEUROALIGN_HOME", str(tmp_path / "home"))
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    np.save(data / "responses_220101.npy", np.ones((4, 6)))
+    with zipfile.ZipFile(data / "images_220101.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        for k in range(6):
+            zf.writestr(f"image{k + 1:04d}.jpg", _image_bytes(rng))
+        if extra == "many members":
+            for k in range(200):
+                zf.writestr(f"junk/{k}.txt", b"")
+        else:
+            zf.writestr("readme.txt", bytes(50_000_000))  # 50 MB of zeros in 49 kB
+    assert (data / "images_220101.zip").stat().st_size < 100_000
+    expected = (
+        "more than 76 members"
+        if extra == "many members"
+        else "member 'readme.txt' declares 50.0 MB"
+    )
+    with pytest.raises(DataError, match=f"images_220101.zip: {expected}.*6 images of 112x112"):
+        load_cowley2023(root=data)
+    assert not list((tmp_path / "home" / "v4_cowley2023" / "images").iterdir())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 
 import numpy as np
@@ -104,3 +105,34 @@ def test_spread_indices_are_even_and_complete():
     assert spread_indices(5, 50).tolist() == [0, 1, 2, 3, 4]
     with pytest.raises(ValueError, match=">= 1"):
         spread_indices(5, 0)
+def _add(tf: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tf.addfile(info, io.BytesIO(data))
+
+
+def test_malicious_pickle_in_a_cifar_release_is_refused_not_run(tmp_path):
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        _add(tf, "cifar-10-batches-py/batches.meta", pickle.dumps(Exploit()))
+    with pytest.raises(DataError, match=r"batches.meta: not a CIFAR-10 python batch .*os"):
+        load_image_dataset("cifar10", "train", root=tmp_path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_image_archives_in_a_data_root_are_bounded(tmp_path):
+    """An imagenette96 archive holds 96x96 images: a 5 MB member is refused unread."""
+    archive = tmp_path / "imagenette96-val.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        _add(tf, "val/a/good.jpg", _jpeg((1, 2, 3)))
+        _add(tf, "val/a/huge.jpg", bytes(5_000_000))
+    with pytest.raises(
+        DataError, match=r"'val/a/huge.jpg' declares 5.0 MB .* 3925 images of 96x96"
+    ):
+        load_image_dataset("imagenette", "val", root=tmp_path)

@@ -53,3 +53,44 @@ def test_square_rdm_checks_shapes():
         square_rdm(np.arange(5.0), n=4)
     with pytest.raises(DataError, match="NaN"):
         square_rdm(np.full((4, 4), np.nan), n=4)
+
+
+def test_data_root_problems_name_the_folder_and_what_it_holds(tmp_path, shared_data):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(DataError, match=f"{missing}: no such folder .*92_modelRDMs.mat"):
+        load_kriegeskorte2008(missing)
+    with pytest.raises(DataError, match=f"{tmp_path}: .*supplementalData.mat, 92_modelRDMs.mat "
+                       "not found .*; the folder holds nothing"):  # fmt: skip
+        load_kriegeskorte2008(tmp_path)
+    source = shared_data / "kriegeskorte92"
+    (tmp_path / "92_modelRDMs.mat").write_bytes((source / "92_modelRDMs.mat").read_bytes())
+    with pytest.raises(DataError) as err:
+        load_kriegeskorte2008(tmp_path)
+    assert str(err.value).startswith(
+        f"{tmp_path}: Kriegeskorte_Neuron2008_supplementalData.mat not found (expected"
+    )
+    assert str(err.value).endswith("the folder holds 92_modelRDMs.mat")
+
+
+def test_files_without_images_or_rdms_are_named(tmp_path, shared_data):
+    import scipy.io
+
+    source = shared_data / "kriegeskorte92"
+    (tmp_path / "92_modelRDMs.mat").write_bytes((source / "92_modelRDMs.mat").read_bytes())
+    supplement = scipy.io.loadmat(source / "Kriegeskorte_Neuron2008_supplementalData.mat")
+    path = tmp_path / "Kriegeskorte_Neuron2008_supplementalData.mat"
+    for dropped in ("stimuli_92objs", "RDMs_mIT_hIT_fig1"):  # the images; the responses
+        kept = {k: v for k, v in supplement.items() if not k.startswith("__") and k != dropped}
+        scipy.io.savemat(path, kept)
+        with pytest.raises(DataError, match=f"{path}: variable '{dropped}' is missing"):
+            load_kriegeskorte2008(tmp_path)
+    path.write_bytes(b"not a mat file")
+    with pytest.raises(DataError, match=f"{path}: not a readable .mat file"):
+        load_kriegeskorte2008(tmp_path)
+
+
+def test_square_rdm_refuses_infinite_values():
+    rdm = np.zeros((4, 4))
+    rdm[0, 1] = rdm[1, 0] = np.inf
+    with pytest.raises(DataError, match="my.mat:x: RDM contains 2 NaN or infinite values"):
+        square_rdm(rdm, n=4, source="my.mat:x")

@@ -256,6 +256,25 @@ def test_cache_hit_skips_work_and_returns_same_values(
         )  # fmt: skip
 
 
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_corrupt_cache_entry_is_deleted_and_rebuilt(small_resnet18, image_files, tmp_path, damage):
+    first = extract_activations(small_resnet18, image_files, ["layer2"], cache=tmp_path / "c")
+    (entry,) = (tmp_path / "c").iterdir()
+    layer_file = entry / "layer2.nc"
+    data = layer_file.read_bytes()
+    if damage == "truncated":  # a copy cut short
+        layer_file.write_bytes(data[: len(data) // 2])
+    else:  # the HDF5 superblock and first objects overwritten
+        layer_file.write_bytes(data[:8] + bytes(range(256)) * 8 + data[8 + 2048 :])
+    with pytest.warns(UserWarning, match=f"{entry}: corrupt activation-cache entry"):
+        again = extract_activations(small_resnet18, image_files, ["layer2"], cache=tmp_path / "c")
+    np.testing.assert_array_equal(again["layer2"].values, first["layer2"].values)
+    # rebuilt: the next call is a clean cache hit
+    assert layer_file.read_bytes() != data[: len(data) // 2] and (entry / "entry.json").is_file()
+    hit = extract_activations(small_resnet18, image_files, ["layer2"], cache=tmp_path / "c")
+    np.testing.assert_array_equal(hit["layer2"].values, first["layer2"].values)
+
+
 def test_default_cache_root_under_neuroalign_home(monkeypatch, tmp_path):
     from neuroalign.extract.cache import default_cache_root
 
