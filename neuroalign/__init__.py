@@ -1,28 +1,39 @@
 """neuroalign: how well do self-supervised vision networks match the visual cortex?
 
 Pipeline stages, one sub-package each: ``data`` (data sets and neural recordings),
-``losses`` and ``models`` and ``train`` (self-supervised training), ``extract`` (layer
+``losses`` and ``backbones`` and ``train`` (self-supervised training), ``extract`` (layer
 activations as xarray), ``brainscore`` (Brain-Score models and benchmarks), ``encoding``
 (neural predictivity), ``rsa`` (representational similarity), ``geometry`` (manifold geometry).
 
-Importing neuroalign makes ``import torchvision`` work next to a CPU build of torch (see
-``neuroalign._torchvision_compat``).
+Importing neuroalign is cheap (no torch): it only
+
+- arranges that the first ``import torchvision`` goes through
+  :func:`neuroalign._torchvision_compat.import_torchvision`, which makes torchvision work next
+  to a CPU build of torch;
+- silences the one warning every Brain-Score import prints, xarray's ``FutureWarning`` that
+  Brain-Score's ``DataAssembly`` subclasses do not define ``__slots__`` (it concerns
+  Brain-Score's classes and nothing a user can act on). This is the one place it is filtered,
+  so that commands, notebooks and scripts alike stay quiet.
 """
 
 from __future__ import annotations
 
+import warnings
+
 __version__ = "0.1.0"
 __all__ = ["__version__"]
 
-
-def _prepare_torchvision() -> None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:  # torch-free uses (e.g. reading data) still work
-        return
-    from neuroalign._torchvision_compat import import_torchvision
-
-    import_torchvision()
+warnings.filterwarnings(
+    "ignore",
+    message=r"xarray subclass \w+ should explicitly define __slots__",
+    category=FutureWarning,
+)
 
 
-_prepare_torchvision()
+def _install_torchvision_hook() -> None:
+    from neuroalign._torchvision_compat import install_import_hook
+
+    install_import_hook()
+
+
+_install_torchvision_hook()

@@ -10,15 +10,22 @@ and only when, that failure occurs we declare the missing operator *schemas* wit
 ``torch.library`` and import again. The detection operators stay unusable (calling one raises
 "no kernel"), which is what a CPU-only install of those ops would give anyway. With a matching
 torch/torchvision pair (e.g. the CUDA wheels on a GPU machine) nothing here runs.
+
+``import neuroalign`` does not import torch (commands' ``--help`` stays instant): it calls
+:func:`install_import_hook`, and the first ``import torchvision`` of the process, by neuroalign
+or anyone else, then runs :func:`import_torchvision`.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import re
 import sys
 from types import ModuleType
 
-__all__ = ["TORCHVISION_OPS_SHIMMED", "import_torchvision"]
+__all__ = ["TORCHVISION_OPS_SHIMMED", "import_torchvision", "install_import_hook"]
 
 # Schemas of the operators torchvision's C++ library would register (torchvision/csrc/ops).
 _SCHEMAS: dict[str, str] = {
@@ -123,3 +130,42 @@ def import_torchvision() -> ModuleType:
         _declare_all_schemas()
         import torchvision
     return torchvision
+
+
+class _FirstImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finder + loader that routes the first ``import torchvision`` to :func:`import_torchvision`.
+
+    The module it creates is a placeholder: ``exec_module`` removes it, takes itself off
+    ``sys.meta_path`` and imports torchvision for real, whose module then replaces the
+    placeholder in ``sys.modules`` (the import system returns what ``sys.modules`` holds).
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "torchvision":
+            return None
+        real = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if real is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self, origin=real.origin)
+
+    def create_module(self, spec):
+        return None  # the default (empty) module, replaced in exec_module
+
+    def exec_module(self, module: ModuleType) -> None:
+        uninstall_import_hook()
+        del sys.modules[module.__name__]
+        import_torchvision()
+
+
+_HOOK = _FirstImport()
+
+
+def install_import_hook() -> None:
+    """Make the first ``import torchvision`` go through :func:`import_torchvision` (idempotent)."""
+    if "torchvision" not in sys.modules and _HOOK not in sys.meta_path:
+        sys.meta_path.insert(0, _HOOK)
+
+
+def uninstall_import_hook() -> None:
+    if _HOOK in sys.meta_path:
+        sys.meta_path.remove(_HOOK)
