@@ -52,8 +52,8 @@ class GeometryConfig:
     r_s: float | None = field(
         default=None,
         metadata={
-            "help": "CLAMP radius scale of the overlaps d_ij < r_s (r_i + r_j) (default: the "
-            "checkpoint's training r_s, else neuroalign.defaults.R_S = 7)"
+            "help": "CLAMP radius scale of the overlaps d_ij < r_s (r_i + r_j) (default: the r_s "
+            "a checkpoint was trained with, else 7)"
         },
     )
     kappa: float = field(default=0.0, metadata={"help": "margin of the manifold capacity"})
