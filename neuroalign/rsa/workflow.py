@@ -30,8 +30,8 @@ import pandas as pd
 from neuroalign.provenance import model_name, run_record, write_report
 from neuroalign.rsa.compare import compare_rdms
 from neuroalign.rsa.config import RSAConfig
-from neuroalign.rsa.rdm import compute_rdm, rdm_dataarray
-from neuroalign.rsa.report import plot_layer_scores, plot_rdms, rsa_layer_scores
+from neuroalign.rsa.rdm import rdm_dataarray
+from neuroalign.rsa.report import layer_rdms, plot_layer_scores, plot_rdms, rsa_layer_scores
 
 __all__ = ["RSAResult", "run_rsa"]
 
@@ -48,7 +48,8 @@ class RSAResult:
         table: one row per (layer, reference): score, CI, ... (:data:`~neuroalign.rsa.report.TABLE_COLUMNS`
             plus ``model``).
         best_layer: the layer with the highest score, averaged over the references.
-        rdms: the best layer's RDM and the reference RDMs, by display name.
+        layer_rdms: every layer's RDM (92 x 92), by layer.
+        references: the reference RDMs (monkey_IT, human_IT).
         categories: the category of each of the 92 stimuli, in RDM order.
         species_agreement: the two reference RDMs compared with each other (same method).
         record: the provenance record written as ``run.json``.
@@ -58,10 +59,18 @@ class RSAResult:
     name: str
     table: pd.DataFrame
     best_layer: str
-    rdms: dict[str, Any] = field(repr=False)
+    layer_rdms: dict[str, Any] = field(repr=False)
+    references: dict[str, Any] = field(repr=False)
     categories: list[str] = field(repr=False)
     species_agreement: float
     record: dict[str, Any] = field(repr=False)
+
+    @property
+    def rdms(self) -> dict[str, Any]:
+        """The best layer's RDM and the reference RDMs, by display name."""
+        shown = {f"{self.name} {self.best_layer}": self.layer_rdms[self.best_layer]}
+        shown.update({ref.replace("_", " "): rdm for ref, rdm in self.references.items()})
+        return shown
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"rsa_scores": self.table}
@@ -130,8 +139,6 @@ def run_rsa(config: RSAConfig, *, model: Any = None, progress: bool = True) -> R
     )
     table.insert(0, "model", name)
     best = str(table.groupby("layer", sort=False)["score"].mean().idxmax())
-    rdms = {f"{name} {best}": compute_rdm(features[best], config.rdm_method)}
-    rdms.update({ref.replace("_", " "): rdm for ref, rdm in references.items()})
     first, second = references.values()
     agreement = float(compare_rdms(first, second, config.compare))
     cfg = dataclasses.replace(config, layers=tuple(layers))
@@ -146,4 +153,5 @@ def run_rsa(config: RSAConfig, *, model: Any = None, progress: bool = True) -> R
         scores=table.to_dict(orient="records"),
     )
     categories = data.stimulus_set["category"].astype(str).tolist()
-    return RSAResult(cfg, name, table, best, rdms, categories, agreement, record)
+    rdms = layer_rdms(features, config.rdm_method)
+    return RSAResult(cfg, name, table, best, rdms, references, categories, agreement, record)
