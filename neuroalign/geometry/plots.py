@@ -154,10 +154,10 @@ def plot_overlap(
                 bins=40,
                 element="step",
                 ax=ax,
-                legend=labelled and k == 0,
+                legend=labelled and k == 0 and row == 0,
             )
             ax.set_xlabel(xlabel, fontsize=8)
-            ax.set_ylabel("density of pairs" if k == 0 else "", fontsize=8)
+            ax.set_ylabel("density of pairs", fontsize=8)
         axes[0, k].axvline(1.0, color="k", lw=0.8, ls="--")
         if labelled:
             overlap = (

@@ -11,6 +11,7 @@ from neuroalign.geometry.plots import (
     METRICS,
     NUMERICAL_FLOOR,
     plot_layer_metrics,
+    plot_overlap,
     plot_spectra,
 )
 
@@ -52,4 +53,25 @@ def test_spectra_stop_above_round_off():
     drawn = axes[0].get_lines()[0].get_ydata()
     assert len(drawn) == 20 and drawn.min() > NUMERICAL_FLOOR
     assert axes[0].get_ylim()[0] == pytest.approx(NUMERICAL_FLOOR)
+    plt.close(fig)
+
+
+def test_overlap_histograms_label_every_axis():
+    rng = np.random.default_rng(0)
+    n = 60
+    pairs = pd.DataFrame(
+        {
+            "layer": np.repeat(["a", "b"], n),
+            "distance": rng.uniform(0.5, 1.5, 2 * n),
+            "contact": 1.0,
+            "same_class": np.tile([True, False], n),
+        }
+    )
+    summary = pd.DataFrame(
+        {"layer": ["a", "b"], "overlap_fraction_intra": [0.5, 0.4], "overlap_fraction_inter": 0.3}
+    )
+    fig = plot_overlap(pairs, summary, "t")
+    axes = _labelled(fig)
+    assert len(axes) == 4 and axes[0].get_title().startswith("a\noverlapping: same class 0.50")
+    assert sum(ax.get_legend() is not None for ax in axes) == 1
     plt.close(fig)
