@@ -219,8 +219,7 @@ class _SortedVector:
     def __init__(self, x: Any) -> None:
         n_pairs = len(x)
         self.perm = np.argsort(x) if _is_numpy(x) else torch.argsort(x)
-        self.inverse = self.perm * 0
-        self.inverse[self.perm] = _arange(n_pairs, x)
+        self._inverse: Any = None
         xs = x[self.perm]
         starts = xs[1:] != xs[:-1]  # a new tie group starts at position i + 1
         self.has_ties = not bool(starts.all())
@@ -259,6 +258,26 @@ class _SortedVector:
             ranks -= _take(w_sorted, self.first)
             ranks *= 0.5
         ranks -= total[:, None] / 2.0  # ranks - 1/2 have mean W / 2
+        return ranks
+
+    @property
+    def inverse(self) -> Any:
+        """Sorted position ``(P,)`` of each entry (the inverse permutation)."""
+        if self._inverse is None:
+            self._inverse = self.perm * 0
+            self._inverse[self.perm] = _arange(len(self.perm), self.perm)
+        return self._inverse
+
+    def plain_ranks(self) -> Any:
+        """Tie-averaged ranks minus their mean ``(P,)`` in the original order, all weights 1
+        (the mean position ``(first + last) / 2`` of each entry's tie group)."""
+        n_pairs = len(self.perm)
+        if self.has_ties:
+            ranks_sorted = (self.first + self.last) / 2.0 - (n_pairs - 1) / 2.0
+        else:
+            ranks_sorted = _arange(n_pairs, self.perm) - (n_pairs - 1) / 2.0
+        ranks = ranks_sorted * 0
+        ranks[self.perm] = ranks_sorted
         return ranks
 
     def unsort(self, x: Any) -> Any:
@@ -416,7 +435,14 @@ def weighted_similarity(
         w = w * pair_mask
     if method == "tau_a":
         return _tau_a(u, v, w)
-    if method == "spearman":
+    if method == "spearman" and weights is None and counts is None and pair_mask is None:
+        # one plain comparison: Pearson r of the tie-averaged ranks
+        ranks_u = _stack([s.plain_ranks() for s in sorted_u or map(_SortedVector, u)], 0)
+        ranks_v = _stack([s.plain_ranks() for s in sorted_v or map(_SortedVector, v)], 0)
+        num = (ranks_u @ ranks_v.T)[None]
+        var_u, var_v = (ranks_u * ranks_u).sum(1)[None], (ranks_v * ranks_v).sum(1)[None]
+        raw_u = raw_v = (total * total * total / 12.0)[:, None]  # variance of W untied ranks
+    elif method == "spearman":
         num, var_u, var_v = _spearman_moments(u, v, w, total, counts, pair_mask, sorted_u, sorted_v)
         raw_u = raw_v = (total * total * total / 12.0)[:, None]  # variance of W untied ranks
     else:  # weighted sums of u, v and their products are matrix-vector products with w
