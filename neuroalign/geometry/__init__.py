@@ -6,7 +6,7 @@ Definitions: SCIENCE.md section 2. Example::
                                      manifold_capacity)
     participation_ratio(X)                     # X: (n_samples, n_features)
     submanifold_table(z, labels, r_s=7.0)      # z: (n_views, n_images, dim)
-    res = manifold_capacity([X_cls0, X_cls1, ...], kappa=0.0, n_t=200, seed=0)
+    res = manifold_capacity([X_cls0, X_cls1, ...], kappa=0.0, seed=0)  # n_t = 300
     res.capacity, res.radius, res.dimension, res.per_manifold
 """
 

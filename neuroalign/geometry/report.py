@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 
 from neuroalign.errors import DataError
 from neuroalign.geometry.adadim import DEFAULT_ALPHA, adadim_summary
-from neuroalign.geometry.capacity import manifold_capacity
+from neuroalign.geometry.capacity import DEFAULT_N_T, manifold_capacity
 from neuroalign.geometry.dimension import covariance_spectrum, effective_rank, participation_ratio
 from neuroalign.geometry.spectrum import (
     COLLAPSE_THRESHOLD,
@@ -60,7 +60,7 @@ class GeometryOptions:
 
     r_s: float = 7.0
     kappa: float = 0.0
-    n_t: int = 200
+    n_t: int = DEFAULT_N_T
     n_reps: int = 3
     seed: int = 0
     capacity: bool = True
