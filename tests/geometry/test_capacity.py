@@ -188,7 +188,7 @@ def test_dual_nnls_anchor_points_equal_the_interior_point_solution():
         hard = (v - T[p]).norm(dim=-1) >= 1e-6
         s_qp = (T[p] - v) / lam.sum(-1, keepdim=True)
         # the interior point stops at ~1e-10 residuals; s~ = A^T lam / sum(lam) amplifies them
-        np.testing.assert_allclose(ours[p][hard].numpy(), s_qp[hard].numpy(), atol=2e-6)
+        np.testing.assert_allclose(ours[p][hard].numpy(), s_qp[hard].numpy(), atol=2e-5)
 
 
 def test_centre_cost_gradient_matches_finite_differences():
