@@ -191,3 +191,40 @@ def test_float32_ranks_agree_with_float64():
     np.testing.assert_array_equal(forced.samples, fast.samples)
     with pytest.raises(ValueError, match="dtype"):
         bootstrap_compare(model, data, n_bootstrap=2, dtype=torch.float16)
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson", "cosine"])
+def test_torch_engine_matches_numpy_engine(method):
+    """The engine's torch branch (what CUDA runs) gives the numpy branch's values (CPU tensors
+    here), ties and a NaN-masked pair included."""
+    from neuroalign.rsa.compare import _SortedVector, weighted_similarity
+
+    rng = np.random.default_rng(14)
+    model, data = _model_and_data(rng, n=25, n_subjects=2)
+    model = np.round(model, 1)  # ties
+    counts = np.stack([np.bincount(rng.integers(0, 25, 25), minlength=25) for _ in range(4)])
+    mask = np.ones(model.shape[0])
+    mask[7] = 0.0
+    u, v, c = model[None], data, counts.astype(np.float64)
+    sorted_np = [_SortedVector(x) for x in u] if method == "spearman" else None
+    ours_np = weighted_similarity(u, v, None, method, counts=c, pair_mask=mask, sorted_u=sorted_np)
+    t = torch.from_numpy
+    sorted_t = [_SortedVector(t(x)) for x in u] if method == "spearman" else None
+    ours_t = weighted_similarity(
+        t(u), t(v), None, method, counts=t(c), pair_mask=t(mask), sorted_u=sorted_t
+    )
+    assert isinstance(ours_t, torch.Tensor)
+    np.testing.assert_allclose(ours_t.numpy(), ours_np, atol=1e-12)
+
+
+def test_bootstrap_threads_do_not_change_results():
+    model, data = _model_and_data(np.random.default_rng(15), n=40, n_subjects=2)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = bootstrap_compare(model, data, n_bootstrap=30, seed=2, max_elements=780)
+        torch.set_num_threads(2)
+        two = bootstrap_compare(model, data, n_bootstrap=30, seed=2, max_elements=780)
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(one.samples, two.samples)
