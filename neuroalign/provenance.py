@@ -39,6 +39,9 @@ def model_record(loaded: Any) -> dict[str, Any]:
     return {
         "identifier": getattr(loaded, "identifier", None),
         "spec": getattr(loaded, "spec", None),
+        "kind": getattr(loaded, "kind", None),
+        "weights": getattr(loaded, "weights", None),
+        "pretrained": getattr(loaded, "pretrained", None),
         "weights_sha256": getattr(loaded, "weights_sha256", None),
         "file_sha256": getattr(loaded, "file_sha256", None),
         "preprocessing": prep.to_dict() if prep is not None else None,

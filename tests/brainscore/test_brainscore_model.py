@@ -285,7 +285,7 @@ def test_select_v4_layer_on_cowley(small_model):
 
 
 def test_named_stimulus_sets_for_the_cli(shared_data, tmp_path):
-    from neuroalign.cli.extract import load_named_stimuli
+    from neuroalign.extract.workflow import named_stimuli as load_named_stimuli
 
     k = load_named_stimuli("kriegeskorte2008")
     assert len(k) == 92 and k["stimulus_id"].iloc[0] == "kriegeskorte2008_00"
