@@ -16,8 +16,9 @@ must not try to pip-install it; these plugins work in the environment neuroalign
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import neuroalign
 
@@ -26,6 +27,7 @@ __all__ = [
     "BENCHMARK_PLUGIN_FOLDER",
     "install_benchmark_plugins",
     "render_benchmark_plugin",
+    "uninstall_benchmark_plugins",
 ]
 
 #: The benchmarks offered to Brain-Score (each built by ``load_benchmark(identifier)``).
@@ -49,10 +51,10 @@ data home / mirror ($NEUROALIGN_HOME, $NEUROALIGN_MIRROR): offline once they are
 from brainscore_vision import benchmark_registry
 
 
-def _load(identifier):
+def _load(identifier, **options):
     from neuroalign.neural_benchmarks import load_benchmark
 
-    return load_benchmark(identifier)
+    return load_benchmark(identifier, **options)
 
 
 {registrations}
@@ -75,29 +77,52 @@ def test_load(identifier):
 
 def render_benchmark_plugin(
     identifiers: Sequence[str] = BENCHMARK_IDENTIFIERS,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, str]:
-    """The plugin's files (``__init__.py``, ``test.py``) registering ``identifiers``."""
-    unknown = [i for i in identifiers if i not in BENCHMARK_IDENTIFIERS]
+    """The plugin's files (``__init__.py``, ``test.py``) registering ``identifiers``.
+
+    ``options`` (identifier -> keyword arguments of ``load_benchmark``, e.g.
+    ``{"Cowley2023.V4-pls": {"sessions": ["210305"]}}``) are written into the factory and
+    override the benchmark's defaults for every Brain-Score run; the plugin's ``__init__.py``
+    says so. Without them each identifier means the full benchmark.
+    """
+    options = dict(options or {})
+    unknown = [i for i in [*identifiers, *options] if i not in BENCHMARK_IDENTIFIERS]
     if unknown or not identifiers:
         raise ValueError(
             f"unknown benchmark(s) {unknown}; neuroalign offers {', '.join(BENCHMARK_IDENTIFIERS)}"
         )
-    lines = "\n".join(f"benchmark_registry['{i}'] = lambda: _load('{i}')" for i in identifiers)
+    lines = []
+    for i in identifiers:
+        extra = "".join(f", {k}={v!r}" for k, v in sorted(dict(options.get(i, {})).items()))
+        note = "  # NOT the full benchmark: options given at install" if extra else ""
+        lines.append(f"benchmark_registry['{i}'] = lambda: _load('{i}'{extra}){note}")
     return {
-        "__init__.py": _INIT.format(version=neuroalign.__version__, registrations=lines),
+        "__init__.py": _INIT.format(version=neuroalign.__version__, registrations="\n".join(lines)),
         "test.py": _TEST.format(identifiers=list(identifiers)),
     }
 
 
 def install_benchmark_plugins(
-    identifiers: Sequence[str] = BENCHMARK_IDENTIFIERS, *, force: bool = False
+    identifiers: Sequence[str] = BENCHMARK_IDENTIFIERS,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    force: bool = False,
 ) -> Path:
-    """Install (or update) the benchmark plugin folder in ``brainscore_vision/benchmarks/``.
+    """Install (or update) the benchmark plugin folder in ``brainscore_vision/benchmarks/``
+    (``options``: see :func:`render_benchmark_plugin`).
 
-    Reinstalling the same content is a no-op; an installed folder written by another neuroalign
-    version is replaced only with ``force``. Returns the installed folder.
+    Reinstalling the same content is a no-op; other content there (another neuroalign version,
+    other options) is replaced only with ``force``. Returns the installed folder.
     """
     from neuroalign.brainscore.plugin import install_files
 
-    files = render_benchmark_plugin(identifiers)
+    files = render_benchmark_plugin(identifiers, options)
     return install_files(files, BENCHMARK_PLUGIN_FOLDER, kind="benchmarks", force=force)
+
+
+def uninstall_benchmark_plugins() -> bool:
+    """Remove the installed benchmark plugin folder; True if it was there."""
+    from neuroalign.brainscore.plugin import uninstall_folder
+
+    return uninstall_folder(BENCHMARK_PLUGIN_FOLDER, "benchmarks")

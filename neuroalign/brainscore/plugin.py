@@ -57,6 +57,7 @@ __all__ = [
     "plugin_folder_name",
     "plugin_identifiers",
     "render_plugin",
+    "uninstall_folder",
     "uninstall_plugin",
     "validate_identifier",
     "write_plugin",
@@ -606,8 +607,8 @@ def install_files(
     others = _installed_registering(identifiers, kind, skip=folder)
     target = write_plugin_folder(brainscore_plugins_dir(kind) / folder, data, force=True)
     for other in others:
-        _uninstall_folder(other)
-    _forget(identifiers, kind)
+        uninstall_folder(other.name, kind)
+    _forget(identifiers, kind, [folder])
     return target
 
 
@@ -657,7 +658,7 @@ def _uninstall_folder(folder: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
-def _forget(identifiers: Sequence[str], kind: str) -> None:
+def _forget(identifiers: Sequence[str], kind: str, folders: Sequence[str]) -> None:
     """Drop what this process imported of those plugins, so the next load reads the files."""
     import brainscore_vision
 
@@ -665,16 +666,22 @@ def _forget(identifiers: Sequence[str], kind: str) -> None:
     for identifier in identifiers:
         registry.pop(identifier, None)
     prefix = f"brainscore_vision.{kind}."
-    folders = {plugin_folder_name(i) for i in identifiers if _IDENTIFIER.match(i)}
     for name in [m for m in sys.modules if m.startswith(prefix)]:
         if name[len(prefix) :].split(".")[0] in folders:
             del sys.modules[name]
 
 
-def uninstall_plugin(identifier: str) -> bool:
-    """Remove an installed model plugin (folder or link); True if something was removed."""
-    target = installed_plugin_path(identifier)
+def uninstall_folder(folder: str, kind: str = "models") -> bool:
+    """Remove the installed plugin ``brainscore_vision/<kind>/<folder>`` (folder or link) and
+    forget its registrations in this process; True if something was removed."""
+    target = brainscore_plugins_dir(kind) / folder
+    identifiers = plugin_identifiers(target)
     existed = os.path.lexists(target)
     _uninstall_folder(target)
-    _forget([identifier], "models")
+    _forget(identifiers, kind, [folder])
     return existed
+
+
+def uninstall_plugin(identifier: str) -> bool:
+    """Remove an installed model plugin (folder or link); True if something was removed."""
+    return uninstall_folder(plugin_folder_name(identifier), "models")

@@ -27,9 +27,18 @@ from typing import Any
 from neuroalign.defaults import REGION_LAYER_MAP, V4_SESSION
 from neuroalign.errors import DownloadError
 
-__all__ = ["RegisterConfig", "RegisterResult", "register", "verify_checkpoint_url"]
+__all__ = [
+    "DEFAULT_ORIGIN",
+    "RegisterConfig",
+    "RegisterResult",
+    "register",
+    "verify_checkpoint_url",
+]
 
 _DEFAULT_MAP = ",".join(f"{region}={layer}" for region, layer in REGION_LAYER_MAP.items())
+
+#: How the default region -> layer map was chosen (written into plugins that use it).
+DEFAULT_ORIGIN = "default fixed map: the four ResNet stages in ventral-stream order (not scored)"
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,7 @@ def verify_checkpoint_url(url: str, sha256: str, name: str) -> None:
 
 def _origin(cfg: RegisterConfig) -> str:
     if cfg.region_layer_map == RegisterConfig.region_layer_map:
-        return "default fixed map: the four ResNet stages in ventral-stream order (not scored)"
+        return DEFAULT_ORIGIN
     return "fixed map given to `neuroalign register --region-layer-map`"
 
 

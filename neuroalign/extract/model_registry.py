@@ -237,20 +237,19 @@ def _build_torchvision_pretrained(spec: str) -> BuiltModel:
     cached_before = target.is_file()
     try:  # torchvision's own loader: weights.get_state_dict(check_hash=True) via torch hub
         module = torchvision.models.get_model(name, weights=weights)
-    except (OSError, ValueError) as err:  # URLError is an OSError
+    except Exception as err:  # URLError (no file, no network), unpickling, wrong tensors
+        first = str(err).splitlines()[0] if str(err) else ""
         if not target.is_file():
             raise DownloadError(
                 f"{spec}: weights file {target.name} is not in torch hub's cache and could not "
-                f"be downloaded ({type(err).__name__}: {err}); {_how_to_get(weights.url, target)}"
+                f"be downloaded ({type(err).__name__}: {first}); {_how_to_get(weights.url, target)}"
             ) from None
+        what = (
+            "does not hold the weights of" if "loading state_dict" in first else "not readable as"
+        )
         raise DataError(
-            f"{target}: not readable as {weights} ({type(err).__name__}: {err}); delete it and "
+            f"{target}: {what} {weights} ({type(err).__name__}: {first}); delete it and "
             f"{_how_to_get(weights.url, target)}"
-        ) from None
-    except RuntimeError as err:  # a readable file with other tensors
-        raise DataError(
-            f"{target}: does not hold the weights of {weights} ({str(err).splitlines()[0]}); "
-            f"delete it and {_how_to_get(weights.url, target)}"
         ) from None
     verified, digest = _check_hash_prefix(target)
     if verified is False:
