@@ -1,8 +1,9 @@
 """BibTeX of the papers a Brain-Score plugin must cite: the training objective and the network.
 
 :func:`plugin_bibtex` picks them for a loaded model: the CLAMP paper (Zhang, Heeger & Martiniani,
-NeurIPS 2025, arXiv 2506.13717) for CLAMP-trained checkpoints, the loss's own paper for SimCLR,
-VICReg and MMCR checkpoints, ResNet (He et al. 2016) for ResNets, timm for timm weights.
+NeurIPS 2025, arXiv 2506.13717) for CLAMP-trained checkpoints, the loss's own paper for the
+other losses of :data:`neuroalign.losses.LOSSES`, ResNet (He et al. 2016) for ResNets, timm for
+timm weights.
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ LOSSES: dict[str, str] = {
   author = {Yerxa, Thomas and Kuang, Yilun and Simoncelli, Eero and Chung, SueYeon},
   booktitle = {Advances in Neural Information Processing Systems (NeurIPS)},
   year = {2023}
+}""",
+    "directclr": """@inproceedings{jing2022directclr,
+  title = {Understanding Dimensional Collapse in Contrastive Self-supervised Learning},
+  author = {Jing, Li and Vincent, Pascal and LeCun, Yann and Tian, Yuandong},
+  booktitle = {International Conference on Learning Representations (ICLR)},
+  year = {2022}
+}""",
+    "adadim": """@article{kokilepersaud2025adadim,
+  title = {{AdaDim}: Dimensionality Adaptation for {SSL} Representational Dynamics},
+  author = {Kokilepersaud, Kiran and Prabhushankar, Mohit and AlRegib, Ghassan},
+  journal = {arXiv preprint arXiv:2505.12576},
+  year = {2025}
 }""",
 }
 

@@ -99,6 +99,19 @@ def test_plugin_files_metadata_and_citations(tmp_path):
         assert path.stat().st_mode & 0o777 == (0o777 if path.is_dir() else 0o666) & ~_umask()
 
 
+def test_every_training_loss_has_its_citation():
+    from neuroalign.brainscore.citations import LOSSES as CITED
+    from neuroalign.brainscore.citations import plugin_bibtex
+    from neuroalign.losses import LOSSES
+
+    assert set(LOSSES) <= set(CITED)
+    both = plugin_bibtex({"library": "neuroalign-checkpoint", "arch": "resnet50", "loss": "clamp"})
+    assert both.index("2506.13717") < both.index("Deep Residual Learning")
+    assert "TorchVision" in plugin_bibtex({"library": "torchvision", "arch": "alexnet"})
+    timm = plugin_bibtex({"library": "timm", "arch": "resnet18"})
+    assert "PyTorch Image Models" in timm and "Deep Residual" in timm
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
