@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import os
 import re
 import warnings
@@ -148,10 +149,11 @@ def _random_note(spec: str, pretrained_hint: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _torchvision_archs() -> list[str]:
+@functools.cache
+def _torchvision_archs() -> tuple[str, ...]:
     import torchvision
 
-    return sorted(torchvision.models.list_models(module=torchvision.models))
+    return tuple(sorted(torchvision.models.list_models(module=torchvision.models)))
 
 
 def _is_torchvision_arch(spec: str) -> bool:
@@ -613,7 +615,7 @@ MODEL_KINDS: tuple[ModelKind, ...] = (
         matches=_is_torchvision_arch,
         build=_build_torchvision,
         offline=_always,
-        names=_torchvision_archs,
+        names=lambda: list(_torchvision_archs()),
         example="resnet18",
     ),
 )
