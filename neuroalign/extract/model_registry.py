@@ -271,6 +271,7 @@ def _build_torchvision_pretrained(spec: str) -> BuiltModel:
         std=tuple(transform.std),
     )
     interpolation = str(getattr(transform.interpolation, "value", transform.interpolation))
+    _warn_interpolation(spec, interpolation)
     tag = weights.name
     return BuiltModel(
         module=module,
@@ -293,6 +294,18 @@ def _build_torchvision_pretrained(spec: str) -> BuiltModel:
             "interpolation": interpolation,
         },
     )
+
+
+def _warn_interpolation(spec: str, interpolation: str | None) -> None:
+    """neuroalign's :class:`Preprocessing` resizes bilinearly (anti-aliased); say so when the
+    weights were evaluated with another interpolation."""
+    if interpolation and interpolation.lower() != "bilinear":
+        warnings.warn(
+            f"{spec}: its weights are evaluated with {interpolation} resizing; neuroalign "
+            "resizes bilinearly (anti-aliased), so inputs differ slightly from the library's",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _first(value: Any) -> int:
@@ -441,6 +454,7 @@ def _build_timm_pretrained(spec: str) -> BuiltModel:
             f"{str(err).splitlines()[0]})"
         ) from None
     data_cfg = timm.data.resolve_data_config({}, model=module)
+    _warn_interpolation(spec, data_cfg.get("interpolation"))
     if cached is None:
         cached, _, _ = _timm_cached_file(cfg)
     return BuiltModel(
