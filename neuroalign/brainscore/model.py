@@ -32,6 +32,7 @@ import torch
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
+from neuroalign.defaults import REGION_LAYER_MAP, VISUAL_DEGREES
 from neuroalign.extract.activations import _ImageFiles, _to_input, forward_layers
 from neuroalign.extract.model_spec import LoadedModel, load_model
 
@@ -47,17 +48,10 @@ __all__ = [
 ]
 
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
-VISUAL_DEGREES = 8
 
-#: Fixed commitment for torchvision-style ResNets when no region was scored: the four residual
-#: stages in the order of the ventral stream (V1 <- layer1 ... IT <- layer4). V4 is replaced by
-#: the best layer on the Cowley et al. (2023) V4 data when ``register --select-v4`` is used.
-DEFAULT_REGION_LAYER_MAP: dict[str, str] = {
-    "V1": "layer1",
-    "V2": "layer2",
-    "V4": "layer3",
-    "IT": "layer4",
-}
+#: Fixed commitment for torchvision-style ResNets when no region was scored (the defaults' map;
+#: V4 is replaced by the best layer on Cowley et al. (2023) when ``register --select-v4`` runs).
+DEFAULT_REGION_LAYER_MAP: dict[str, str] = REGION_LAYER_MAP
 
 
 def parse_region_layer_map(text: str | Mapping[str, str]) -> dict[str, str]:
