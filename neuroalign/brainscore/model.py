@@ -32,8 +32,9 @@ import torch
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
-from neuroalign.extract.activations import _ImageFiles, _to_input, forward_layers
+from neuroalign.extract.forward import forward_layers
 from neuroalign.extract.model_spec import LoadedModel, load_model
+from neuroalign.extract.stimuli import load_images
 
 __all__ = [
     "DEFAULT_REGION_LAYER_MAP",
@@ -92,16 +93,8 @@ class CommittedRegionLayerMap(dict):
 
 
 def _load_images(paths: Sequence[str], prep: Any) -> np.ndarray:
-    """Image files -> float32 (B, 3, S, S), decoded and preprocessed as the model was trained."""
-    from neuroalign.errors import DataError
-
-    data = _ImageFiles([str(p) for p in paths], prep)
-    items = [data[i] for i in range(len(data))]
-    bad = [f"{paths[i]} ({err})" for i, _, err in items if err]
-    if bad:
-        raise DataError(f"{len(bad)} image(s) failed to decode: " + "; ".join(bad))
-    batch = torch.stack([img for _, img, _ in items])
-    return _to_input(batch, prep).numpy()
+    """Image files -> float32 (B, 3, S, S), decoded and preprocessed with ``prep``."""
+    return load_images(paths, prep).numpy()
 
 
 class NeuroalignActivations(PytorchWrapper):

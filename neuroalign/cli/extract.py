@@ -24,8 +24,10 @@ the one the model was trained with and is recorded in every file.
 --stimuli: kriegeskorte2008 | cowley2023[:SESSION] (default session 201025) | a folder of images
 --layers:  comma-separated module names; `--layers list` prints the valid names
 
-Memory stays under --max-memory: the batch shrinks to fit and each batch is written to disk
-at once. --reduce gaussian|sparse|pca maps each layer to --reduce-k features on the fly.
+--max-memory bounds the peak resident memory of the whole neuroalign process (Python and its
+imports, about 1 GB, the model, one batch of activations): the batch shrinks to fit and each
+batch is written to disk at once. Image-decoding workers (--num-workers) are separate processes
+with their own memory, not counted; --num-workers 0 keeps everything in one process. --reduce gaussian|sparse|pca maps each layer to --reduce-k features on the fly.
 
 Examples:
   neuroalign extract --model resnet18 --layers list
@@ -51,7 +53,9 @@ class ExtractConfig:
         metadata={"help": "output folder (default: activations/<model>/<stimuli>)"},
     )
     batch_size: int = field(default=64, metadata={"help": "images per forward pass (upper bound)"})
-    max_memory: str = field(default="4GB", metadata={"help": "working-memory budget, e.g. 2GB"})
+    max_memory: str = field(
+        default="4GB", metadata={"help": "peak memory of the whole process (see above), e.g. 2GB"}
+    )
     device: str | None = field(default=None, metadata={"help": "cpu, cuda, cuda:1 (default: auto)"})
     num_workers: int | None = field(
         default=None, metadata={"help": "image-decoding workers (default: min(4, CPUs-1))"}

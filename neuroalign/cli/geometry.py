@@ -143,8 +143,7 @@ def collect_views(cfg: GeometryConfig):
     """
     from neuroalign.data import load_image_dataset
     from neuroalign.defaults import R_S
-    from neuroalign.extract import layer_views, load_model
-    from neuroalign.extract.activations import resolve_device
+    from neuroalign.extract import layer_views, load_model, resolve_device
 
     if cfg.views < 2:
         raise ValueError(f"--views must be >= 2 (got {cfg.views})")

@@ -21,10 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from neuroalign.extract.stimuli import as_stimuli
+from neuroalign.extract.stream import layer_filename, open_assembly, save_assembly
 from neuroalign.io import atomic_write, sha256_file
 
 __all__ = [
@@ -51,8 +54,6 @@ def default_cache_root() -> Path:
 
 def stimuli_fingerprint(stimuli: Any) -> str:
     """sha256 over the stimulus ids and the content of each image (file bytes or tensor bytes)."""
-    from neuroalign.extract.activations import as_stimuli
-
     stim = as_stimuli(stimuli)
     digest = hashlib.sha256()
     for sid in stim.ids:
@@ -100,19 +101,25 @@ class CacheEntry:
         return (self.folder / "entry.json").is_file()
 
     def load(self, layers: Sequence[str]) -> dict[str, Any] | None:
-        """layer -> NeuroidAssembly (loaded into memory), or ``None`` if absent/incomplete."""
-        from neuroalign.extract.stream import layer_filename, open_assembly
-
+        """layer -> NeuroidAssembly (loaded into memory), or ``None`` if absent, incomplete or
+        unreadable (a corrupt entry is reported with a warning and then rebuilt by the caller)."""
         if not self.complete:
             return None
         files = {name: self.folder / layer_filename(name) for name in layers}
         if not all(f.is_file() for f in files.values()):
             return None
-        return {name: open_assembly(f, load=True) for name, f in files.items()}
+        try:
+            return {name: open_assembly(f, load=True) for name, f in files.items()}
+        except Exception as err:  # truncated / corrupt netCDF: recompute rather than fail
+            warnings.warn(
+                f"activation cache entry {self.folder} is unreadable ({type(err).__name__}: "
+                f"{err}); recomputing it",
+                stacklevel=2,
+            )
+            (self.folder / "entry.json").unlink(missing_ok=True)
+            return None
 
     def save(self, assemblies: dict[str, Any]) -> None:
-        from neuroalign.extract.stream import layer_filename, save_assembly
-
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, assembly in assemblies.items():
             save_assembly(assembly, self.folder / layer_filename(name))
