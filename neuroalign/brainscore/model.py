@@ -32,6 +32,7 @@ import torch
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
+from neuroalign.defaults import V4_SESSION
 from neuroalign.extract.forward import forward_layers
 from neuroalign.extract.model_spec import LoadedModel, load_model
 from neuroalign.extract.stimuli import load_images
@@ -202,23 +203,22 @@ class NeuroalignBrainModel(ModelCommitment):
 def select_v4_layer(
     loaded: LoadedModel,
     layers: Sequence[str],
-    session: str = "201025",
-    method: str = "ridge",
+    session: str = V4_SESSION,
+    method: str = "pls",
     reduction: Any = None,
+    cache: bool = True,
 ) -> tuple[str, Any]:
     """The candidate layer that best predicts Cowley et al. (2023) V4 responses of ``session``.
 
-    Activations of ``layers`` to the session's images are scored with
-    :func:`neuroalign.encoding.layer_sweep` (10 x 90/10 splits; the best layer is chosen on
-    training splits only). Returns ``(layer, table)`` with the sweep's per-layer table.
+    A thin call of the V4 benchmark's many-layer path
+    (:meth:`neuroalign.neural_benchmarks.Cowley2023V4.score_model`: Brain-Score's
+    preprocessing, splits and metric; the layer chosen on training splits only). Returns
+    ``(layer, table)`` with the benchmark's per-layer table. ``cache``: reuse activations from
+    the content-hashed cache.
     """
-    from neuroalign.data import load_cowley2023
-    from neuroalign.encoding import layer_sweep
-    from neuroalign.extract.activations import extract_activations
+    from neuroalign.neural_benchmarks.cowley2023 import Cowley2023V4
 
-    responses = load_cowley2023(sessions=[session])[session]
-    stimulus_set = responses.attrs["stimulus_set"]
-    features = extract_activations(loaded, stimulus_set, list(layers), reduction=reduction)
-    table = layer_sweep(features, responses, method=method)
-    best = str(table.loc[table["selected"].astype(bool), "layer"].iloc[0])
-    return best, table
+    result = Cowley2023V4(method, sessions=[session]).score_model(
+        loaded, list(layers), reduction=reduction, cache=cache
+    )
+    return str(result.selected["layer"]), result.table
