@@ -34,6 +34,7 @@ __all__ = [
     "feature_width",
     "forward_layers",
     "layer_features",
+    "model_device",
     "precision_name",
     "probe_layers",
     "resolve_device",
@@ -54,6 +55,12 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """Where ``model``'s parameters live (the CPU for a model without parameters)."""
+    param = next(iter(model.parameters()), None)
+    return param.device if param is not None else torch.device("cpu")
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -221,7 +228,7 @@ def estimate_bytes_per_image(
     loaded: LoadedModel, layers: Sequence[str], device: torch.device | None = None
 ) -> tuple[dict[str, tuple[int, ...]], int]:
     """:func:`probe_layers` for named layers of a :class:`LoadedModel` at its input size."""
-    device = device or next(loaded.model.parameters()).device
+    device = device or model_device(loaded.model)
     modules = {name: loaded.get_module(name) for name in layers}
     return probe_layers(loaded.model, modules, loaded.preprocessing.image_size, device)
 

@@ -26,6 +26,7 @@ from neuroalign.extract.forward import (
     POOLS,
     feature_width,
     layer_features,
+    model_device,
     probe_layers,
     resolve_device,
 )
@@ -95,7 +96,7 @@ def layer_views(
         raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
     if images.shape[0] == 0:
         raise ValueError("no images given")
-    dev = resolve_device(device) if device is not None else _model_device(net)
+    dev = resolve_device(device) if device is not None else model_device(net)
     modules = {name: _module(model, net, name) for name in layers}
     m = max(int(n_views), 1)
     per_chunk = max(1, int(batch_size) // m)
@@ -149,11 +150,6 @@ def _module(model: LoadedModel | nn.Module, net: nn.Module, name: str) -> nn.Mod
         top = [n for n in modules if n and "." not in n]
         raise ValueError(f"unknown layer {name!r}; top-level modules: {', '.join(top)}")
     return modules[name]
-
-
-def _model_device(net: nn.Module) -> torch.device:
-    param = next(iter(net.parameters()), None)
-    return param.device if param is not None else torch.device("cpu")
 
 
 def _projections(
