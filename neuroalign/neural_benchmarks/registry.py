@@ -149,6 +149,9 @@ def list_benchmarks(aliases: bool = True) -> list[str]:
 def resolve_benchmark(name: str, root: Any = None) -> tuple[str, str]:
     """``(identifier, message)`` for a benchmark name or region alias (the message says how)."""
     if name in _REGISTRY:
+        entry = _REGISTRY[name]
+        if root is not None and entry.neuroalign:
+            return name, f"benchmark {name} ({entry.check(root)})"  # the loader's error if not
         return name, f"benchmark {name}"
     key = name.upper() if name.upper() in ALIASES else name
     if key in ALIASES:

@@ -59,10 +59,10 @@ class ScoreConfig:
     )
     benchmark: str = field(default="V4", metadata={"help": "benchmark name or region alias"})
     layers: tuple[str, ...] = field(
-        default=(), metadata={"help": "comma-separated layers (default: ResNet stages + avgpool)"}
+        default=(), metadata={"help": "comma-separated layers; empty: the ResNet stages + avgpool"}
     )
     data_root: Path | None = field(
-        default=None, metadata={"help": "folder of the neural data (default: data home / mirror)"}
+        default=None, metadata={"help": "folder of the neural data; none: the data home / mirror"}
     )
     sessions: tuple[str, ...] = field(
         default=(V4_SESSION,),
@@ -76,7 +76,9 @@ class ScoreConfig:
         default=BRAINSCORE_SEED, metadata={"help": "split seed (1 = Brain-Score's splits)"}
     )
     batch_size: int = field(default=32, metadata={"help": "images per forward pass"})
-    device: str | None = field(default=None, metadata={"help": "cpu, cuda... (default: auto)"})
+    device: str | None = field(
+        default=None, metadata={"help": "cpu, cuda...; none: CUDA when available"}
+    )
     reduce_k: int = field(
         default=0,
         metadata={"help": "random-project each layer to k features first (0: keep all)"},

@@ -90,6 +90,8 @@ def test_data_root_errors_name_the_folder_and_what_is_in_it(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(DataError, match=f"{missing}: no such folder"):
         resolve_benchmark("V4", root=missing)
+    with pytest.raises(DataError, match=f"{missing}: no such folder"):
+        resolve_benchmark("Cowley2023.V4-ridge", root=missing)
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "images_210325.zip").write_bytes(b"")  # images without responses
