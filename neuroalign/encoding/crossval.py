@@ -233,7 +233,9 @@ def align(
                     f"features (matched by {stimulus_coord}), e.g. {missing[:5]}; the features "
                     f"have {len(fstim)} stimuli, e.g. {list(fstim[:3])}"
                 )
-            X = values[[index[s] for s in stimulus_ids]]
+            order = np.fromiter((index[s] for s in stimulus_ids), dtype=np.int64)
+            same = order.size == values.shape[0] and (order == np.arange(order.size)).all()
+            X = values if same else values[order]  # (no copy when already in order)
     else:
         X = features if B.is_torch(features) else np.asarray(features)
         X = X.reshape(X.shape[0], -1)
@@ -243,6 +245,8 @@ def align(
                 "presentations (pass DataArrays with stimulus_id coords to match them by id)"
             )
     X = B.asarray(X) if not B.is_torch(X) else X
+    if not B.is_torch(X) and np.isfinite(X).all():  # one pass, no temporaries of X's size
+        return X
     finite = B.to_numpy((X == X) & (abs(X) != float("inf")))
     if not finite.all():
         bad_cols = int((~finite).any(axis=0).sum())
