@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "score_cache.md"
 COMMAND = ["score", "--model", "resnet18", "--benchmark", "V4"]
+NOTES = "<!-- notes (kept when the script rewrites this file) -->"
 
 
 def _run(home: Path, extra: list[str]) -> tuple[float, tuple[float, float], str]:
@@ -111,6 +112,8 @@ def _write(args, rows, out) -> None:
             f"{wl[1]:.1f}) | {warm / cold:.2f} | {size / 2**20:.0f} MiB | {same} |"
         )
     lines += ["", "Output of the warm run:", "", "```", out.strip(), "```", ""]
+    if RESULTS.is_file() and NOTES in RESULTS.read_text():  # keep the hand-written notes
+        lines += [NOTES + RESULTS.read_text().split(NOTES, 1)[1].rstrip(), ""]
     from neuroalign.io import atomic_write
 
     with atomic_write(RESULTS) as handle:

@@ -207,3 +207,31 @@ def test_registered_brainscore_model_is_scored_through_its_brain_model(shared_da
     assert float(v4.result.table["score"].iloc[0]) == pytest.approx(
         float(ours.result.table["score"].iloc[0]), abs=1e-4
     )
+
+
+def test_brainscore_benchmark_rows_keep_raw_and_ceiled(monkeypatch):
+    """Rows built from Brain-Score's own Scores (value ceiled, attrs raw and ceiling); the real
+    S3 path is exercised in test_passthrough_s3.py."""
+    from brainscore_core.metrics import Score
+    from brainscore_vision.benchmark_helpers.neural_common import explained_variance
+
+    from neuroalign.neural_benchmarks import passthrough
+
+    calls = []
+
+    def fake(benchmark, model, region, layer):
+        calls.append((region, layer))
+        raw = Score(0.5 if layer == "layer3" else 0.4)
+        raw.attrs["error"] = 0.01
+        return explained_variance(raw, Score(0.8))
+
+    monkeypatch.setattr(passthrough, "score_with_brainscore", fake)
+    result = passthrough.score_layers_with_brainscore(
+        None, "MajajHong2015public.V4-pls", "resnet18", ["layer3", "layer4"]
+    )
+    assert calls == [("V4", "layer3"), ("V4", "layer4")]
+    table = result.table.set_index("layer")
+    assert table.loc["layer3", "score"] == pytest.approx(0.5)
+    assert table.loc["layer3", "explained_variance"] == pytest.approx(0.25 / 0.8)
+    assert table.loc["layer4", "ceiling"] == pytest.approx(0.8)
+    assert "brainscore_vision" in result.meta["scored_by"]
