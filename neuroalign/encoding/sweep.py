@@ -12,7 +12,6 @@ the test scores would be optimistically biased.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from neuroalign.defaults import BRAINSCORE_SEED
-from neuroalign.encoding.bootstrap import score_interval
 from neuroalign.encoding.ceiling import Ceiling, ceiled_scores
 from neuroalign.encoding.crossval import (
     Design,
@@ -95,13 +93,10 @@ def sweep_results(
             alphas,
             n_components,
             select,
-            0,
+            n_boot,
             ceiling,
         )
         del design
-        if n_boot:
-            ci = score_interval(result.per_neuroid, test_size, result.n_stimuli, n_boot, seed)
-            result = dataclasses.replace(result, ci_low=ci.low, ci_high=ci.high)
         results[layer] = result
     return results
 

@@ -27,7 +27,6 @@ of disk for 50,000 images; with ``Reduction(k=1000)`` every layer is 4 kB per im
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,19 +82,24 @@ def layer_filename(layer: str) -> str:
 
 
 def process_memory() -> tuple[int, int]:
-    """(current, peak) resident memory of this process in bytes (Linux ``/proc``; elsewhere
-    both are the peak reported by ``getrusage``)."""
-    import resource
-    import sys
+    """(current, peak) resident memory of this process in bytes.
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak = peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
+    Linux: ``VmRSS`` and ``VmHWM`` of ``/proc/self/status`` (the peak of this program: unlike
+    ``getrusage``'s ``ru_maxrss``, it does not inherit the peak of the process that started it).
+    Elsewhere both are ``ru_maxrss``.
+    """
     try:
-        with open("/proc/self/statm") as handle:
-            current = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        current = peak
-    return current, max(peak, current)
+        with open("/proc/self/status") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        current, peak = (int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "VmHWM"))
+        return current, max(peak, current)
+    except (OSError, KeyError, ValueError):
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
+        return peak, peak
 
 
 def choose_batch_size(

@@ -95,7 +95,7 @@ print(json.dumps({"before": before, "budget": budget, "peak": peak,
 
 @pytest.mark.slow
 def test_max_memory_bounds_the_peak_rss_of_the_process(tmp_path):
-    """--max-memory is the whole process's peak RSS: measured (getrusage) in a fresh process.
+    """--max-memory is the whole process's peak RSS, measured (VmHWM) in a fresh process.
 
     ResNet-18 at 224 px: one image's activations up to layer2 take about 20 MB, so a budget of
     what the process holds + 150 MB forces batches well under 64 and must not be exceeded.
