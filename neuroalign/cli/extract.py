@@ -34,8 +34,11 @@ recorded in every file.
            | a folder of images
 --layers:  comma-separated module names; `--layers list` prints the valid names
 
-Memory stays under --max-memory: the batch shrinks to fit and each batch is written to disk
-at once. --reduce gaussian|sparse|pca maps each layer to --reduce-k features on the fly.
+--max-memory bounds the peak resident memory of the whole neuroalign process (Python and its
+imports, about 1 GB, the model, one batch of activations): the batch shrinks to fit and each
+batch is written to disk at once. Image-decoding workers (--num-workers) are separate processes
+with their own memory, not counted; --num-workers 0 keeps everything in one process.
+--reduce gaussian|sparse|pca maps each layer to --reduce-k features on the fly.
 
 Examples:
   neuroalign extract --model 'list:resnet18*'

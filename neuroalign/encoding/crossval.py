@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from neuroalign.defaults import BRAINSCORE_SEED
 from neuroalign.encoding import backend as B
-from neuroalign.encoding.bootstrap import bootstrap_score
+from neuroalign.encoding.bootstrap import score_interval
 from neuroalign.encoding.ceiling import Ceiling, ceiled_scores, has_coord
 from neuroalign.encoding.correlation import median_over_neuroids, pearson_columns
 from neuroalign.encoding.pls import kernel_pls
@@ -70,7 +70,7 @@ class ScoreResult:
         train_per_split: (n_splits,) the same statistic on training stimuli only (ridge: exact
             LOO predictions; PLS: an inner 90/10 hold-out), used to select layers; NaN if skipped.
         alphas: (n_splits, q) ridge penalties chosen per neuroid, None for PLS.
-        ci_low, ci_high: bootstrap interval over test stimuli (NaN unless requested).
+        ci_low, ci_high: 95 % interval over stimuli, splits and neuroids (NaN unless requested).
         ceiling, ceiling_error: split-half reliability of the responses (NaN if no trials).
         dropped_neuroids: neuroids left out for being constant or containing NaN.
     """
@@ -397,10 +397,9 @@ def score_design(
         center = float(np.mean(per_split))
         error = float(np.std(per_split) / np.sqrt(len(splits)))
         ci_low = ci_high = float("nan")
-        if n_boot:
-            ci_low, ci_high, _ = bootstrap_score(
-                [p for _, p, _ in preds], [t for _, _, t in preds], n_boot, seed
-            )
+        if n_boot and len(splits) > 1:  # stimuli, splits and neuroids (see score_interval)
+            ci = score_interval(per_neuroid, test_size, len(data.stimulus_ids), n_boot, seed)
+            ci_low, ci_high = ci.low, ci.high
         result = ScoreResult(
             center=center,
             error=error,
@@ -450,7 +449,8 @@ def cross_validated_score(
         n_splits, test_size: Brain-Score's scheme, 10 random 90/10 splits.
         seed: splitter seed; ``seed=1`` reproduces Brain-Score's splits exactly.
         stratify_coord: a presentation coord (e.g. ``"object_name"``) to stratify splits by.
-        n_boot: bootstrap samples over test stimuli for a CI (0: none).
+        n_boot: neuroid resamples of the 95 % interval of
+            :func:`~neuroalign.encoding.bootstrap.score_interval` (0: none).
         ceiling: a :class:`~neuroalign.encoding.ceiling.Ceiling` to attach.
         device: ``None`` (NumPy float64) or a torch device string (``"cpu"``, ``"cuda"``).
         train_scores: also compute the training-only selection statistic.

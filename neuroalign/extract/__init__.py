@@ -10,6 +10,12 @@ Example::
 
 Large stimulus sets: :func:`stream_activations` writes one netCDF file per layer within a
 memory budget, optionally reducing each layer to k features (:class:`Reduction`).
+
+Modules, bottom to top: ``stimuli`` (inputs and decoding), ``forward`` (hooks, the per-batch
+core :func:`layer_features`, the loop over stimuli), ``package`` (assemblies), ``reduce``
+(projections, PCA), ``stream`` (netCDF files within a memory budget), ``cache``
+(content-addressed results), ``activations`` (in-memory extraction) and ``views`` (features of
+in-memory images or of m augmented views).
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ from typing import Any
 #: Public name -> the module that defines it, imported on first use (so that importing a light
 #: module such as ``neuroalign.extract.workflow`` for its config does not import torch's stack).
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(
-        ["as_stimuli", "extract_activations", "forward_layers", "package_layer"], "activations"
-    ),
+    "extract_activations": "activations",
     **dict.fromkeys(["ActivationCache", "activation_cache_key", "stimuli_fingerprint"], "cache"),
+    **dict.fromkeys(["forward_layers", "layer_features", "resolve_device"], "forward"),
     "list_models": "model_registry",
     **dict.fromkeys(["LoadedModel", "load_model"], "model_spec"),
+    "package_layer": "package",
     "Reduction": "reduce",
+    "as_stimuli": "stimuli",
     **dict.fromkeys(["open_assembly", "save_assembly", "stream_activations"], "stream"),
     **dict.fromkeys(["OUTPUT", "layer_views"], "views"),
     **dict.fromkeys(["ExtractConfig", "run_extract"], "workflow"),

@@ -44,7 +44,10 @@ class ExtractConfig:
         metadata={"help": "output folder (default: activations/<model>/<stimuli>)"},
     )
     batch_size: int = field(default=64, metadata={"help": "images per forward pass (upper bound)"})
-    max_memory: str = field(default="4GB", metadata={"help": "working-memory budget, e.g. 2GB"})
+    max_memory: str = field(
+        default="4GB",
+        metadata={"help": "peak resident memory of the whole process (see above), e.g. 2GB"},
+    )
     device: str | None = field(default=None, metadata={"help": "cpu, cuda, cuda:1 (default: auto)"})
     num_workers: int | None = field(
         default=None, metadata={"help": "image-decoding workers (default: min(4, CPUs-1))"}

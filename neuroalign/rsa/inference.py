@@ -13,7 +13,9 @@ precomputed sort order, Pearson / cosine moments are matrix products with the we
 
 Noise ceiling (Nili et al. 2014; rsatoolbox ``inference.boot_noise_ceiling``) for several
 subject RDMs: the upper bound is the mean similarity of each subject's RDM with the pooled RDM of
-all subjects, the lower bound with the pooled RDM of the other subjects (leave one out). Pooling
+all subjects, the lower bound with the pooled RDM of the other subjects (leave one out). The
+unit left out is the subject: when several RDMs come from one subject (sessions, runs), pass
+their ``subjects`` labels and they are averaged per subject (or left out together). Pooling
 maximises the chosen similarity: mean ranks (``spearman``, ``tau_a``), mean z-scored
 dissimilarities (``pearson``), mean RMS-normalised dissimilarities (``cosine``).
 """
@@ -168,12 +170,18 @@ class BootstrapResult:
 
 @dataclass(frozen=True)
 class NoiseCeiling:
-    """Lower (leave-one-subject-out) and upper (all subjects) bounds of the noise ceiling."""
+    """Lower (leave-one-subject-out) and upper (all subjects) bounds of the noise ceiling.
+
+    ``n_rdms`` RDMs were passed; ``grouping`` says how they were read as subjects (each RDM one
+    subject, or several RDMs -- sessions, runs -- per subject and how they were combined).
+    """
 
     lower: float
     upper: float
     method: str
     n_subjects: int
+    n_rdms: int = 0
+    grouping: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,48 +391,101 @@ def pool_rdms(rdms: Any, method: str = "spearman") -> np.ndarray:
     return _poolable(x.numpy(), method, None).mean(0)
 
 
-def noise_ceiling(subject_rdms: Any, method: str = "spearman") -> NoiseCeiling:
+#: How :func:`noise_ceiling` combines several RDMs of one subject.
+GROUPINGS = ("average", "leave-subject-out")
+
+
+def noise_ceiling(
+    subject_rdms: Any,
+    method: str = "spearman",
+    *,
+    subjects: Any = None,
+    grouping: str = "average",
+) -> NoiseCeiling:
     """Lower and upper bounds of the noise ceiling from several subjects' RDMs (Nili 2014).
 
     Args:
-        subject_rdms: ``(n_subjects, n, n)``, ``(n_subjects, P)``, a list or a dict of RDMs
-            (at least 2 subjects, no NaN).
+        subject_rdms: ``(n_rdms, n, n)``, ``(n_rdms, P)``, a list or a dict of RDMs (no NaN).
         method: the comparison the models are scored with.
+        subjects: one subject label per RDM. Without it every RDM is taken as a different
+            subject -- wrong when they are sessions or runs of fewer subjects (they would be
+            left out one session at a time, and the ceiling would come out too high). With it
+            the RDMs are grouped by subject as ``grouping`` says.
+        grouping: ``"average"`` (default, as rsatoolbox's demos do): each subject's RDMs are
+            averaged (mean dissimilarities) into one RDM, then one RDM per subject as usual;
+            ``"leave-subject-out"``: rsatoolbox's ``boot_noise_ceiling(rdms,
+            rdm_descriptor='subject')`` -- all RDMs are kept, a subject's RDMs are left out
+            together and each is compared with the pooled RDM of the other subjects' RDMs
+            (lower) or of all RDMs (upper), averaged within then over subjects.
 
     Returns:
-        :class:`NoiseCeiling` with ``lower`` = mean over subjects of the similarity with the
-        pooled RDM of the other subjects, ``upper`` = with the pooled RDM of all subjects.
+        :class:`NoiseCeiling` (``n_subjects``, ``n_rdms`` and ``grouping`` say what was done):
+        ``lower`` = mean over subjects of the similarity with the pooled RDM of the other
+        subjects, ``upper`` = with the pooled RDM of all subjects.
 
-    Each subject's RDM is sorted (and transformed for pooling) once; the leave-one-out pool is
-    ``(sum - own) / (k - 1)`` of the transformed RDMs (exact for ranks, which are half-integers).
+    With one RDM per subject, each subject's RDM is sorted (and transformed for pooling) once;
+    the leave-one-out pool is ``(sum - own) / (k - 1)`` of the transformed RDMs (exact for
+    ranks, which are half-integers).
     """
     _check_method(method)
+    if grouping not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}")
     if isinstance(subject_rdms, Mapping):
         subject_rdms = list(subject_rdms.values())
     x, single = rdm_stack(subject_rdms)
-    if single or x.shape[0] < 2:
-        raise DataError("a noise ceiling needs the RDMs of at least 2 subjects")
     x = x.numpy()
+    n_rdms = 1 if single else int(x.shape[0])
     if not np.isfinite(x).all():
         raise DataError("subject RDMs contain NaN")
-    k = x.shape[0]
-    sorted_x = [_SortedVector(r) for r in x] if method == "spearman" else None
-    pooled = _poolable(x, method, sorted_x)
-    total = pooled.sum(0)
-    upper = weighted_similarity((total / k)[None], x, None, method, sorted_v=sorted_x)[0, 0]
-    lower = [
-        weighted_similarity(
-            ((total - pooled[i]) / (k - 1))[None],
-            x[i : i + 1],
-            None,
-            method,
-            sorted_v=None if sorted_x is None else [sorted_x[i]],
-        )[0, 0, 0]
-        for i in range(k)
-    ]
+    if subjects is None:
+        labels = np.arange(n_rdms)
+        how = f"each of the {n_rdms} RDMs taken as one subject"
+    else:
+        labels = np.asarray(subjects)
+        if labels.shape != (n_rdms,):
+            raise DataError(f"subjects has {labels.size} labels for {n_rdms} RDMs")
+    names, index = np.unique(labels, return_inverse=True)
+    if single or len(names) < 2:
+        raise DataError("a noise ceiling needs the RDMs of at least 2 subjects")
+    if subjects is not None:
+        how = f"{n_rdms} RDMs of {len(names)} subjects, " + (
+            "averaged per subject (mean dissimilarities)"
+            if grouping == "average"
+            else "left out one subject at a time (rsatoolbox rdm_descriptor='subject')"
+        )
+    groups = [np.flatnonzero(index == g) for g in range(len(names))]
+    if grouping == "leave-subject-out" and subjects is not None:
+        pooled_all = pool_rdms(x, method)[None]
+        lower = [
+            weighted_similarity(
+                pool_rdms(np.delete(x, g, axis=0), method)[None], x[g], None, method
+            )[0].mean()
+            for g in groups
+        ]
+        upper = [weighted_similarity(pooled_all, x[g], None, method)[0].mean() for g in groups]
+    else:  # one RDM per subject (each subject's RDMs averaged)
+        if len(names) < n_rdms:
+            x = np.stack([x[g].mean(0) for g in groups])
+        k = x.shape[0]
+        sorted_x = [_SortedVector(r) for r in x] if method == "spearman" else None
+        pooled = _poolable(x, method, sorted_x)
+        total = pooled.sum(0)
+        upper = weighted_similarity((total / k)[None], x, None, method, sorted_v=sorted_x)[0, 0]
+        lower = [
+            weighted_similarity(
+                ((total - pooled[i]) / (k - 1))[None],
+                x[i : i + 1],
+                None,
+                method,
+                sorted_v=None if sorted_x is None else [sorted_x[i]],
+            )[0, 0, 0]
+            for i in range(k)
+        ]
     return NoiseCeiling(
         lower=float(np.mean(lower)),
-        upper=float(upper.mean()),
+        upper=float(np.mean(upper)),
         method=method,
-        n_subjects=k,
+        n_subjects=len(names),
+        n_rdms=n_rdms,
+        grouping=how,
     )
