@@ -59,6 +59,9 @@ def test_two_ranks_equal_one_process(ddp, tmp_path):
             # embeddings: the local slice of the single-process gradient, times the world size
             expected_grad_z = ddp.WORLD * single["grad_z"][:, ddp.local_slice(rank)]
             torch.testing.assert_close(got["grad_z"], expected_grad_z)
+            unchecked = res["unchecked"][name]
+            for key in got:
+                torch.testing.assert_close(unchecked[key], got[key], rtol=0, atol=0)
 
 
 def test_single_process_helpers_are_identities():
@@ -84,3 +87,17 @@ def test_gather_flag_is_harmless_without_process_group(ddp, name):
     on = create_loss(name, gather_distributed=True, **ddp.CASES[name])(z)
     off = create_loss(name, gather_distributed=False, **ddp.CASES[name])(z)
     torch.testing.assert_close(on, off)
+
+
+def test_finite_check_can_be_left_to_the_caller():
+    """check_finite=False: no host read of z (the training loop checks z itself when it logs:
+    CLAMP masks NaN distances out of its energy, so its loss can stay finite)."""
+    z = torch.randn(2, 4, 3, dtype=torch.float64)
+    z[0, 0, 0] = float("nan")
+    loss = create_loss("simclr")
+    with pytest.raises(ValueError, match="NaN"):
+        loss(z)
+    loss.check_finite = False
+    assert torch.isnan(loss(z))
+    with pytest.raises(ValueError, match="NaN"):  # the switch does not outlive the call
+        create_loss("clamp")(z)
