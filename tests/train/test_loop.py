@@ -16,7 +16,7 @@ from neuroalign.errors import DataError
 from neuroalign.losses import create_loss
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.train import TrainConfig, TrainingDiverged, train
-from neuroalign.train.loop import epoch_batches
+from neuroalign.train.sources import epoch_batches
 
 # ResNet-18 with the CIFAR stem on 8x8 crops of 32 CIFAR-10 images: 4 steps per epoch
 TINY = dict(
