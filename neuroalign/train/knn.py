@@ -8,8 +8,8 @@ similar training samples (cosine similarity s), each voting for its label with w
 :class:`KNNMonitor` is the training loop's online evaluation, a
 :class:`~neuroalign.train.callbacks.Callback` like any other: every N epochs, on rank 0, the
 backbone's features of a bank of training images and of the test images
-(:func:`neuroalign.extract.layer_views`, the run's evaluation preprocessing) are computed and
-kept on the device, and the kNN top-1 accuracy becomes the ``knn_top1`` column.
+(:func:`neuroalign.train.probe.source_features`: :func:`neuroalign.extract.layer_views`, the
+run's evaluation preprocessing, one loader) are computed and kept on the device, and the kNN top-1 accuracy becomes the ``knn_top1`` column.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from neuroalign.data import spread_indices
 from neuroalign.train.callbacks import Callback, TrainState
+from neuroalign.train.probe import source_features
 
 __all__ = ["KNNMonitor", "knn_accuracy", "knn_predict"]
 
@@ -116,19 +117,14 @@ class KNNMonitor(Callback):
         self.batch_size = int(batch_size)
 
     def _features(self, state: TrainState, source: Any, indices: torch.Tensor) -> torch.Tensor:
-        from neuroalign.extract.views import OUTPUT, layer_views
-
-        parts = [
-            layer_views(
-                state.model.backbone,
-                images,
-                preprocessing=state.preprocessing,
-                batch_size=self.batch_size,
-                device=state.device,
-            )[OUTPUT]
-            for images in source.images(indices, self.batch_size)
-        ]
-        return torch.cat(parts)
+        return source_features(
+            state.model.backbone,
+            source,
+            indices,
+            state.preprocessing,
+            batch_size=self.batch_size,
+            device=state.device,
+        )
 
     def on_epoch_end(self, state: TrainState) -> Mapping[str, float] | None:
         if state.test_data is None:

@@ -16,7 +16,6 @@ from neuroalign.errors import DataError
 from neuroalign.losses import create_loss
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.train import TrainConfig, TrainingDiverged, train
-from neuroalign.train.sources import epoch_batches
 
 # ResNet-18 with the CIFAR stem on 8x8 crops of 32 CIFAR-10 images: 4 steps per epoch
 TINY = dict(
@@ -178,17 +177,6 @@ def test_bad_configs_are_refused(tmp_path):
             train_images=images,
             train_labels=labels,
         )
-
-
-def test_epoch_batches_shard_like_a_distributed_sampler():
-    one = epoch_batches(23, epoch=2, seed=5, batch_size=3)
-    again = epoch_batches(23, epoch=2, seed=5, batch_size=3)
-    assert torch.equal(torch.cat(one), torch.cat(again))  # deterministic
-    assert len(one) == 7 and len(set(torch.cat(one).tolist())) == 21
-    ranks = [torch.cat(epoch_batches(23, 2, 5, 3, rank=r, world=2)) for r in range(2)]
-    assert len(ranks[0]) == len(ranks[1]) == 9
-    assert not set(ranks[0].tolist()) & set(ranks[1].tolist())
-    assert not torch.equal(torch.cat(epoch_batches(23, 3, 5, 3)), torch.cat(one))
 
 
 def test_image_folder_data_through_a_dataloader(tmp_path):
