@@ -99,13 +99,17 @@ class _SavedBytes:
 
 
 def _meta_copy(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose parameters and buffers live on ``meta`` (no data copied)."""
+    """A copy of ``model`` whose parameters and buffers live on ``meta`` (no data copied),
+    without activation checkpointing (so that every saved tensor is seen)."""
     memo: dict[int, torch.Tensor] = {}
     for p in model.parameters():
         memo[id(p)] = nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
     for b in model.buffers():
         memo[id(b)] = torch.empty_like(b, device="meta")
-    return copy.deepcopy(model, memo).train()
+    twin = copy.deepcopy(model, memo).train()
+    for module in twin.modules():
+        module.__dict__.pop("forward", None)  # the class's forward again
+    return twin
 
 
 def saved_activation_bytes(

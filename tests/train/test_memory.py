@@ -43,6 +43,9 @@ def test_resnet50_estimate_and_what_checkpointing_saves():
     assert 80e9 < plain.total < 120e9 and plain.activations / 2048 == pytest.approx(44e6, rel=0.1)
     assert ckpt.activations < 0.6 * plain.activations and ckpt.total < 70e9
     assert "view-images of 224 px" in plain.describe()
+    enable_activation_checkpointing(model)  # measured on a plain copy all the same
+    again = estimate_training_memory(model, 224, 2048, amp=True, activation_checkpointing=True)
+    assert again == ckpt
 
 
 def test_activation_checkpointing_changes_memory_only():
