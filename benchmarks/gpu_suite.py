@@ -11,7 +11,7 @@ failure or a kill loses nothing already measured):
   forward / loss / backward / optimizer with CUDA events, view-images/s, peak memory next to the
   estimate the loop prints, eager, ``torch.compile`` and with activation checkpointing;
 - ``loss``: the CLAMP loss in float64 vs float32 (time and difference);
-- ``data``: ImageFolder JPEG decoding, images/s: the former path (full decode + float resize in
+- ``data``: ImageFolder JPEG decoding, images/s: the former path (full decode + resize in
   workers) vs draft decoding in persistent workers vs batched decoding on the device;
 - ``cifar:clamp`` / ``cifar:simclr``: ResNet-18 on CIFAR-10 with ``--time-budget`` (the
   ``cifar10`` recipe, loss swapped for the baseline), then the linear probe's accuracy;
@@ -326,7 +326,8 @@ def section_loss(args, device) -> dict:
 
 
 def section_data(args, device) -> dict:
-    """ImageFolder JPEG decoding, images/s: former path vs draft workers vs on the device."""
+    """ImageFolder JPEG decoding, images/s: the former path (full decode in the workers), draft
+    decoding in the workers, batched decoding on the device."""
     import torch
 
     import neuroalign  # noqa: F401
@@ -351,7 +352,7 @@ def section_data(args, device) -> dict:
 
         former = ImageFolderDataset(root, transform=Preprocessing(256, 256).resize_crop)
         loader = torch.utils.data.DataLoader(former, batch_size=batch, num_workers=workers)
-        out["former_full_decode_float_resize"] = rate(images.to(device) for images, _ in loader)
+        out["former_full_decode_in_workers"] = rate(images.to(device) for images, _ in loader)
         for decode in ("cpu", "device"):
             source = FolderSource.from_folder(root, 256, device, workers=workers, decode=decode)
             index = torch.arange(len(source))

@@ -134,14 +134,14 @@ class _FolderFiles(torch.utils.data.Dataset):
         return len(self.paths)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, bool]:
-        from torchvision.io import read_file
         from torchvision.transforms.v2 import functional as tvf
 
         from neuroalign.data import open_image
 
         path = self.paths[i]
         if self.encoded and path.suffix.lower() in _JPEG_SUFFIXES:
-            return read_file(str(path)), True
+            # plain memory (torchvision.io.read_file's tensor cannot cross to the main process)
+            return torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8), True
         image = open_image(path, min_side=self.geometry.image_size)
         return tvf.pil_to_tensor(self.geometry.resize_crop(image)), False
 

@@ -202,10 +202,16 @@ def test_image_folder_data_through_a_dataloader(tmp_path):
 
 
 @pytest.mark.gpu
-def test_cuda_bf16_channels_last_training(tmp_path):
+def test_cuda_bf16_channels_last_training_and_resume(tmp_path, capsys):
     images, labels = _synthetic(32)
     options = dict(TINY, dataset="synthetic", train_subset=None, device="cuda", max_steps=3)
     result = train(
         TrainConfig(**options, output_dir=tmp_path), train_images=images, train_labels=labels
     )
     assert result.step == 3 and torch.isfinite(torch.tensor(result.final_loss))
+    assert "estimated peak" in capsys.readouterr().err  # printed before the first step
+    again = dict(options, max_steps=5, resume=True)  # RNG states are restored on the CPU
+    resumed = train(
+        TrainConfig(**again, output_dir=tmp_path), train_images=images, train_labels=labels
+    )
+    assert resumed.step == 5 and [r["step"] for r in resumed.metrics] == [1, 2, 3, 4, 5]

@@ -70,6 +70,16 @@ def test_folder_source_decodes_in_workers_or_on_the_device_alike(jpeg_tree):
     assert torch.equal(a[4], b[4]) and torch.equal(a[9], b[9])  # the PNGs: decoded alike
 
 
+def test_jpeg_bytes_cross_from_the_workers(jpeg_tree):
+    """decode="device" with workers (the CUDA default): the workers send the files' bytes."""
+    source = FolderSource.from_folder(
+        jpeg_tree, 16, torch.device("cpu"), workers=1, decode="device"
+    )
+    batches = list(source.epoch(epoch_batches(len(source), 0, seed=0, batch_size=5)))
+    assert [b.shape for b in batches] == [(5, 3, 16, 16)] * 2
+    source.close()
+
+
 def test_folder_source_keeps_its_workers_across_epochs(jpeg_tree):
     source = FolderSource.from_folder(jpeg_tree, 16, torch.device("cpu"), workers=1)
     loaders = []
@@ -80,3 +90,14 @@ def test_folder_source_keeps_its_workers_across_epochs(jpeg_tree):
         loaders.append(source._loader._iterator)
     assert loaders[0] is loaders[1]  # the same worker processes served both epochs
     source.close()
+
+
+@pytest.mark.gpu
+def test_jpegs_decoded_on_the_gpu_match_the_cpu_workers(jpeg_tree):
+    cpu = FolderSource.from_folder(jpeg_tree, 32, torch.device("cpu"), workers=0, decode="cpu")
+    gpu = FolderSource.from_folder(jpeg_tree, 32, torch.device("cuda"), workers=2)
+    assert gpu.decode == "device"  # the default on CUDA
+    a = torch.cat(list(cpu.images(torch.arange(10), 4)))
+    b = torch.cat(list(gpu.epoch(epoch_batches(10, 0, 0, 5))))
+    order = torch.cat(epoch_batches(10, 0, 0, 5))
+    assert b.device.type == "cuda" and (a[order].float() - b.cpu().float()).abs().mean() < 3.0
