@@ -69,9 +69,10 @@ def seconds_per_step(
     device: torch.device | None = None,
 ) -> float:
     """Wall-clock seconds of one training step (data included), measured on ``timed`` steps
-    after ``warmup`` untimed ones (compilation, cuDNN autotuning). The steps use the numbers
-    0, 1, ... of the run; afterwards the model's weights and buffers and the optimizer state
-    are restored (the caller restores its schedule), so the run proper starts unchanged.
+    after ``warmup`` untimed ones (compilation, cuDNN autotuning) -- fewer when ``batches``
+    runs out (at least one is timed). The steps use the numbers 0, 1, ... of the run;
+    afterwards the model's weights and buffers and the optimizer state are restored (the
+    caller restores its schedule), so the run proper starts unchanged.
     """
     weights = copy.deepcopy(model.state_dict())
     state = copy.deepcopy(optimizer.state_dict())
@@ -81,22 +82,24 @@ def seconds_per_step(
             torch.cuda.synchronize(device)
 
     try:
-        start, measured = 0.0, 0
-        for i in range(warmup + timed):
-            if i == warmup:
-                sync()
-                start = time.perf_counter()
-            images = next(batches, None)
-            if images is None:
+        pending = next(batches, None)
+        if pending is None:
+            raise ValueError("no batch to time a step with (the training set is empty)")
+        number = 0
+        while number < warmup:  # untimed, as long as one batch is left for timing
+            following = next(batches, None)
+            if following is None:
                 break
-            run_step(images, i)
-            measured += int(i >= warmup)
+            run_step(pending, number)
+            pending, number = following, number + 1
         sync()
-        if not measured:
-            raise ValueError(
-                f"the time budget needs {warmup + timed} batches to time a step; "
-                "the training set has fewer (lower --batch-size)"
-            )
+        start = time.perf_counter()
+        run_step(pending, number)
+        measured = 1
+        while measured < timed and (images := next(batches, None)) is not None:
+            run_step(images, number + measured)  # its data loading is timed too
+            measured += 1
+        sync()
         return (time.perf_counter() - start) / measured
     finally:
         model.load_state_dict(weights)

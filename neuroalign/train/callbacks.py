@@ -52,7 +52,6 @@ Example: a tracker every 500 steps, on rank 0, logging one column::
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,12 +106,6 @@ class TrainState:
     train_data: ImageSource
     test_data: ImageSource | None = None
     row: Mapping[str, Any] | None = None
-
-    def at(self, step: int, row: Mapping[str, Any] | None = None) -> TrainState:
-        """The same run at another step (and row)."""
-        return dataclasses.replace(
-            self, step=int(step), epoch=int(step) // self.steps_per_epoch, row=row
-        )
 
 
 class Callback:

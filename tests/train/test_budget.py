@@ -70,3 +70,15 @@ def test_a_budgeted_run_is_a_complete_run(tmp_path):
     assert schedule["warmup_steps"] == round(result.step * 10 / 100)
     assert result.metrics[-1]["lr"] == pytest.approx(0.0, abs=1e-9)  # the cosine ended
     assert took < 12 * 2.5  # about the budget (a shared, loaded CI machine: generous)
+
+
+def test_timing_with_fewer_batches_still_times_one():
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    calls = []
+    seconds = seconds_per_step(
+        lambda x, n: calls.append(n), iter([torch.ones(1)] * 2), model, opt, warmup=2, timed=3
+    )
+    assert calls == [0, 1] and seconds >= 0
+    with pytest.raises(ValueError, match="empty"):
+        seconds_per_step(lambda x, n: None, iter([]), model, opt)
