@@ -12,8 +12,9 @@ hook                         when
                              ``state.step % every_steps == 0``
 ``on_epoch_end(state)``      after the last step of epoch ``state.epoch`` (1, 2, ...) when
                              ``state.epoch % every_epochs == 0``
-``on_checkpoint(state, p)``  just before checkpoint dict ``p`` is written (``init.pt``,
-                             ``last.pt``, ``epoch_NNNN.pt``); ``p`` may be read or extended
+``on_checkpoint(state, p)``  just before checkpoint dict ``p`` is written (``last.pt``,
+                             ``epoch_NNNN.pt``, and ``init.pt`` of a new run, which comes
+                             before ``on_train_start``); ``p`` may be read or extended
 ``on_train_end(state)``      once, after the final checkpoint
 ============================ =============================================================
 
@@ -36,7 +37,8 @@ run would: rows after s (logged before the interruption but not checkpointed) ar
 collectives (the other ranks are not there) and should run ``state.model`` -- the bare
 :class:`~neuroalign.backbones.SSLModel`, not the DDP wrapper -- in eval mode (e.g. through
 :func:`neuroalign.extract.layer_views`), where SyncBatchNorm does not communicate either; the
-other ranks simply wait for it in the next step's gradient all-reduce.
+other ranks simply wait for it in the next step's gradient all-reduce (keep such a callback well
+under the process group's timeout, 10 minutes by default).
 
 Example: a tracker every 500 steps, on rank 0, logging one column::
 
@@ -67,7 +69,7 @@ if TYPE_CHECKING:
     from neuroalign.train.config import TrainConfig
     from neuroalign.train.sources import ImageSource
 
-__all__ = ["Callback", "ProgressBar", "TrainState"]
+__all__ = ["Callback", "CallbackList", "ProgressBar", "TrainState"]
 
 
 @dataclass(frozen=True)
