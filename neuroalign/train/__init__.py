@@ -10,55 +10,30 @@ epoch and checkpoint boundaries (:mod:`neuroalign.train.callbacks`); the kNN mon
 
 from __future__ import annotations
 
-from neuroalign.train.callbacks import Callback, ProgressBar, TrainState
-from neuroalign.train.config import (
-    TrainConfig,
-    available_recipes,
-    recipe_values,
-    resolve_train_config,
-)
-from neuroalign.train.knn import KNNMonitor, knn_accuracy, knn_predict
-from neuroalign.train.loop import TrainingDiverged, TrainResult, run_training, train
-from neuroalign.train.optim import (
-    LARS,
-    WarmupCosineSchedule,
-    lars_param_groups,
-    scaled_lr,
-    warmup_cosine_lr,
-)
-from neuroalign.train.probe import (
-    ProbeConfig,
-    ProbeResult,
-    extract_features,
-    fit_linear_probe,
-    run_probe,
-)
-from neuroalign.train.sources import epoch_batches
+from neuroalign._lazy import lazy_exports
 
-__all__ = [
-    "LARS",
-    "Callback",
-    "KNNMonitor",
-    "ProbeConfig",
-    "ProbeResult",
-    "ProgressBar",
-    "TrainConfig",
-    "TrainResult",
-    "TrainState",
-    "TrainingDiverged",
-    "WarmupCosineSchedule",
-    "available_recipes",
-    "epoch_batches",
-    "extract_features",
-    "fit_linear_probe",
-    "knn_accuracy",
-    "knn_predict",
-    "lars_param_groups",
-    "recipe_values",
-    "resolve_train_config",
-    "run_probe",
-    "run_training",
-    "scaled_lr",
-    "train",
-    "warmup_cosine_lr",
-]
+# names are imported on first use: the configs (``neuroalign.train.config``) need no torch
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "callbacks": ("Callback", "ProgressBar", "TrainState"),
+        "config": (
+            "ProbeConfig",
+            "TrainConfig",
+            "available_recipes",
+            "recipe_values",
+            "resolve_train_config",
+        ),
+        "knn": ("KNNMonitor", "knn_accuracy", "knn_predict"),
+        "loop": ("TrainResult", "TrainingDiverged", "run_training", "train"),
+        "optim": (
+            "LARS",
+            "WarmupCosineSchedule",
+            "lars_param_groups",
+            "scaled_lr",
+            "warmup_cosine_lr",
+        ),
+        "probe": ("ProbeResult", "extract_features", "fit_linear_probe", "run_probe"),
+        "sources": ("epoch_batches",),
+    },
+)

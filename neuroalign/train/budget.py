@@ -16,39 +16,13 @@ kNN monitor) are not budgeted: switch them off for fixed-time comparisons.
 from __future__ import annotations
 
 import copy
-import math
-import re
 import time
 from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
 
-__all__ = ["budget_steps", "parse_duration", "seconds_per_step"]
-
-_UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|h|m|s)?")
-
-
-def parse_duration(text: str | float | int) -> float:
-    """Seconds of a duration: ``300``, ``"90s"``, ``"5m"``, ``"1.5h"``, ``"1h30m"``.
-
-    Raises:
-        ValueError: anything else, or a duration that is not positive.
-    """
-    if isinstance(text, int | float):
-        seconds = float(text)
-    else:
-        compact = str(text).strip().lower().replace(" ", "")
-        parts = _PART.findall(compact)
-        if not compact or "".join(n + u for n, u in parts) != compact:
-            raise ValueError(
-                f"--time-budget {text!r}: expected a duration like 300, 90s, 5m, 1.5h or 1h30m"
-            )
-        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"--time-budget must be a positive duration, got {text!r}")
-    return seconds
+__all__ = ["budget_steps", "seconds_per_step"]
 
 
 def budget_steps(budget_s: float, spent_s: float, step_s: float, reserve_s: float = 0.0) -> int:

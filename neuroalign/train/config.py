@@ -8,6 +8,8 @@ Values resolve as (:func:`resolve_train_config`): these defaults < the run's sav
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,15 +20,16 @@ import yaml
 
 from neuroalign.config import load_config
 from neuroalign.defaults import R_S
-from neuroalign.train.budget import parse_duration
-from neuroalign.train.sources import DECODERS
 
 __all__ = [
     "DATASETS",
+    "DECODERS",
     "LOSSES",
     "MAX_VIEWS",
+    "ProbeConfig",
     "TrainConfig",
     "available_recipes",
+    "parse_duration",
     "recipe_values",
     "resolve_train_config",
 ]
@@ -36,6 +39,35 @@ DATASETS = ("cifar10", "imagenette")
 LOSSES = ("clamp", "simclr", "vicreg", "mmcr", "directclr", "adadim")
 #: views per image: 2 (the least a loss compares) to 16 (CLAMP's CIFAR-10 recipe)
 MIN_VIEWS, MAX_VIEWS = 2, 16
+
+
+#: How ImageFolder JPEGs are decoded: ``auto`` (on the GPU when training on CUDA), ``cpu``
+#: (DataLoader workers), ``device`` (batched on the training device).
+DECODERS = ("auto", "cpu", "device")
+
+_UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|h|m|s)?")
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds of a duration: ``300``, ``"90s"``, ``"5m"``, ``"1.5h"``, ``"1h30m"``.
+
+    Raises:
+        ValueError: anything else, or a duration that is not positive.
+    """
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        compact = str(text).strip().lower().replace(" ", "")
+        parts = _PART.findall(compact)
+        if not compact or "".join(n + u for n, u in parts) != compact:
+            raise ValueError(
+                f"--time-budget {text!r}: expected a duration like 300, 90s, 5m, 1.5h or 1h30m"
+            )
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"--time-budget must be a positive duration, got {text!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -260,3 +292,34 @@ def resolve_train_config(
         values.update(recipe_values(str(config_file)))
     values.update(given)
     return load_config(TrainConfig, None, **values)
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Options of ``neuroalign probe CHECKPOINT``."""
+
+    dataset: str | None = field(
+        default=None,
+        metadata={
+            "help": "cifar10, imagenette or an ImageFolder root with train/ and test/ "
+            "(default: the data set the checkpoint was trained on)"
+        },
+    )
+    method: str = field(
+        default="lbfgs", metadata={"help": "lbfgs (torch) or sklearn (LogisticRegression)"}
+    )
+    l2: float = field(default=1e-4, metadata={"help": "L2 penalty of the classifier"})
+    max_iter: int = field(default=500, metadata={"help": "solver iterations"})
+    train_subset: int | None = field(
+        default=None, metadata={"help": "use N training images spread over the split"}
+    )
+    test_subset: int | None = field(
+        default=None, metadata={"help": "use N test images spread over the split"}
+    )
+    batch_size: int = field(default=256, metadata={"help": "feature-extraction batch"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda"})
+    workers: int = field(default=8, metadata={"help": "DataLoader workers (ImageFolder data)"})
+    output: Path | None = field(
+        default=None,
+        metadata={"help": "JSON result path (default: probe_<dataset>.json beside the run)"},
+    )

@@ -18,7 +18,7 @@ ImageFolder split is read through one :class:`~neuroalign.train.sources.FolderSo
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -28,6 +28,7 @@ from torch import nn
 from neuroalign.data import spread_indices
 from neuroalign.extract.views import OUTPUT, layer_views
 from neuroalign.preprocessing import Preprocessing
+from neuroalign.train.config import ProbeConfig
 from neuroalign.train.sources import FolderSource, ImageSource, TensorSource
 
 __all__ = [
@@ -163,37 +164,6 @@ def fit_linear_probe(
         n_classes=n_classes,
         method=method,
         l2=float(l2),
-    )
-
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """Options of ``neuroalign probe CHECKPOINT``."""
-
-    dataset: str | None = field(
-        default=None,
-        metadata={
-            "help": "cifar10, imagenette or an ImageFolder root with train/ and test/ "
-            "(default: the data set the checkpoint was trained on)"
-        },
-    )
-    method: str = field(
-        default="lbfgs", metadata={"help": "lbfgs (torch) or sklearn (LogisticRegression)"}
-    )
-    l2: float = field(default=1e-4, metadata={"help": "L2 penalty of the classifier"})
-    max_iter: int = field(default=500, metadata={"help": "solver iterations"})
-    train_subset: int | None = field(
-        default=None, metadata={"help": "use N training images spread over the split"}
-    )
-    test_subset: int | None = field(
-        default=None, metadata={"help": "use N test images spread over the split"}
-    )
-    batch_size: int = field(default=256, metadata={"help": "feature-extraction batch"})
-    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda"})
-    workers: int = field(default=8, metadata={"help": "DataLoader workers (ImageFolder data)"})
-    output: Path | None = field(
-        default=None,
-        metadata={"help": "JSON result path (default: probe_<dataset>.json beside the run)"},
     )
 
 

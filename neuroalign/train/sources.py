@@ -25,11 +25,11 @@ from typing import Any
 import torch
 
 from neuroalign.preprocessing import Preprocessing
+from neuroalign.train.config import DECODERS
 
-__all__ = ["DECODERS", "FolderSource", "ImageSource", "TensorSource", "epoch_batches"]
+__all__ = ["FolderSource", "ImageSource", "TensorSource", "epoch_batches"]
 
 #: where ImageFolder images are decoded: "auto" (the device when it is a GPU), "cpu", "device"
-DECODERS = ("auto", "cpu", "device")
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 
 

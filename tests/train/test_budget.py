@@ -11,7 +11,8 @@ import torch
 import neuroalign  # noqa: F401
 from neuroalign.backbones import read_checkpoint
 from neuroalign.train import TrainConfig, train
-from neuroalign.train.budget import budget_steps, parse_duration, seconds_per_step
+from neuroalign.train.budget import budget_steps, seconds_per_step
+from neuroalign.train.config import parse_duration
 
 
 def test_durations():
