@@ -131,9 +131,11 @@ def fit_collapse(
     """The phi_c (on a grid of step ``resolution`` over ``phi_range``, default the scanned
     range) that minimises :func:`collapse_quality` of f_a; returns (phi_c, quality)."""
     lo, hi = phi_range or (float(table["phi"].min()), float(table["phi"].max()))
+    base = scaled_table(table, 0.0, d, exponents)  # x = phi L^(1/nu_perp); shifted below
+    stretch = base["n"].to_numpy(dtype=float) ** (1.0 / (d * exponents.nu_perp))
     best = (math.nan, math.inf)
     for phi_c in np.arange(lo, hi + resolution / 2, resolution):
-        quality = collapse_quality(scaled_table(table, float(phi_c), d, exponents))
+        quality = collapse_quality(base.assign(x=(base["phi"] - phi_c) * stretch))
         if quality < best[1]:
             best = (float(phi_c), quality)
     return best

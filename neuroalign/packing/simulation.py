@@ -135,6 +135,12 @@ class DynamicsConfig:
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name}: expected one of {choices}, got {getattr(self, name)!r}")
+        if self.batch_size < 0:
+            raise ValueError(
+                f"batch_size: must be >= 0 (0 = use batch_fraction), got {self.batch_size}"
+            )
+        if not 0.0 < self.batch_fraction <= 1.0:
+            raise ValueError(f"batch_fraction: must be in (0, 1], got {self.batch_fraction}")
         if self.threads < 0:
             raise ValueError(f"threads: must be >= 0, got {self.threads}")
         if self.skin < 0:

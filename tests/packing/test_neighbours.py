@@ -57,7 +57,7 @@ def test_cell_list_equals_brute_force(n, d, phi, poly):
 
 
 def test_cell_list_with_exactly_three_cells_per_side():
-    x, radii, side = configuration(60, 3, 0.5, 0.0, 0)
+    x, _, side = configuration(60, 3, 0.5, 0.0, 0)
     cutoff = side / 3.2
     assert cell_count(side, cutoff, 60, 3) == 3
     assert canonical(cell_list_pairs(x, side, cutoff)) == canonical(
