@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "score": "score",
     "rsa": "rsa",
     "geometry": "geometry",
+    "packing": "packing",
     "demo": "demo",
 }
 

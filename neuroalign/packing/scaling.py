@@ -126,11 +126,13 @@ def fit_collapse(
     exponents: Exponents = MANNA_3D,
     *,
     phi_range: tuple[float, float] | None = None,
-    resolution: float = 5e-4,
+    resolution: float | None = None,
 ) -> tuple[float, float]:
-    """The phi_c (on a grid of step ``resolution`` over ``phi_range``, default the scanned
-    range) that minimises :func:`collapse_quality` of f_a; returns (phi_c, quality)."""
+    """The phi_c (on a grid of step ``resolution`` over ``phi_range``; defaults: the scanned
+    range in 400 steps) that minimises :func:`collapse_quality` of f_a; returns
+    (phi_c, quality)."""
     lo, hi = phi_range or (float(table["phi"].min()), float(table["phi"].max()))
+    resolution = resolution or max(hi - lo, 1e-6) / 400
     base = scaled_table(table, 0.0, d, exponents)  # x = phi L^(1/nu_perp); shifted below
     stretch = base["n"].to_numpy(dtype=float) ** (1.0 / (d * exponents.nu_perp))
     best = (math.nan, math.inf)

@@ -66,6 +66,7 @@ def test_history_records_every_k_steps_and_the_end():
     assert run.history["step"].tolist() == [0, 10, 20, 30, 40, 45]
 
 
+@pytest.mark.slow
 def test_monodisperse_bro_in_two_dimensions_crystallises():
     """d = 2 monodisperse BRO above random close packing (phi = 0.86 > 0.84) orders into the
     hexagonal crystal (Wilken et al. 2021): the hexatic order rises from ~0.4 to above 0.85;
