@@ -9,8 +9,8 @@ Modules, one concept each: ``box`` (periodic box, radii), ``neighbours`` (cell l
 lists), ``loss`` (hinge loss, gradient), ``dynamics`` (BRO, particle SGD), ``observables``
 (f_a, L, Z, tau over time), ``structure`` (S(q), g(r), contacts, hexatic order),
 ``simulation`` (configs, the simulator), ``scan`` (phi_c), ``scaling`` (finite-size scaling),
-``noise`` (Eq. 1 / Eq. 3 moments), ``compare`` (BRO vs SGD), ``plots``, ``report`` (CLI
-workflows). Example::
+``noise`` (Eq. 1 / Eq. 3 moments), ``compare`` (BRO vs SGD), ``manifolds`` (the same
+observables on a network's augmentation sub-manifolds), ``plots``, ``report`` (CLI workflows). Example::
 
     from neuroalign.packing import PackingConfig, simulate, ScanConfig, scan_phi, estimate_phi_c
     run = simulate(PackingConfig(d=3, n=2000, phi=0.6, dynamics="sgd", eps=0.02,
@@ -47,6 +47,7 @@ from neuroalign.packing.loss import (
     hinge_loss,
     kick_directions,
 )
+from neuroalign.packing.manifolds import submanifold_packing
 from neuroalign.packing.neighbours import (
     Pairs,
     VerletList,
@@ -134,6 +135,7 @@ __all__ = [
     "steady_state",
     "structure_factor",
     "structure_factor_exponent",
+    "submanifold_packing",
     "volume_fraction",
     "wrap",
 ]
