@@ -103,13 +103,18 @@ def plot_structure(sq: pd.DataFrame, gr: pd.DataFrame, title: str = "") -> Figur
 
 def plot_noise(noise: pd.DataFrame, title: str = "") -> Figure:
     """Noise-to-drift ratio tr(Cov)/|E dx|^2 of one step: SGD against b_f (sampled points and
-    (1 - b_f)/b_f, Eq. 3) and BRO (1/3, Eq. 1)."""
+    (1 - b_f)/b_f, Eq. 3) and BRO (1/3, Eq. 1, drawn at b_f = 3/4 where the two agree).
+    Noise-free rows (gradient descent, b_f = 1) are listed in the legend, not plotted on the
+    log axis."""
     fig = Figure(figsize=(5.5, 4), layout="constrained")
     ax = fig.subplots()
     sgd = noise[noise["b_f"].notna()].sort_values("b_f")
-    grid = np.linspace(0.05, 1.0, 200)
+    noisy = sgd[sgd["noise_ratio_sampled"] > 1e-8]
+    grid = np.linspace(0.05, 0.98, 200)
     ax.plot(grid, (1 - grid) / grid, color="C0", lw=1, label="SGD, Eq. 3: $(1-b_f)/b_f$")
-    ax.plot(sgd["b_f"], sgd["noise_ratio_sampled"], "o", color="C0", label="SGD, sampled")
+    ax.plot(noisy["b_f"], noisy["noise_ratio_sampled"], "o", color="C0", label="SGD, sampled")
+    if len(noisy) < len(sgd):
+        ax.plot([], [], " ", label="$b_f = 1$ (GD): no noise")
     bro = noise[noise["b_f"].isna()]
     ax.axhline(1 / 3, color="C1", lw=1, ls="--", label="BRO, Eq. 1: 1/3")
     if len(bro):
