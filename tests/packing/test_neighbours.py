@@ -101,3 +101,13 @@ def test_cutoff_must_fit_the_box():
     x, _, side = configuration(50, 3, 0.5, 0.0, 0)
     with pytest.raises(ValueError, match="cutoff"):
         cell_list_pairs(x, side, side)
+
+
+@pytest.mark.gpu
+def test_cell_list_on_cuda_equals_cpu():
+    x, radii, side = configuration(5000, 3, 0.6, 0.1, 0)
+    cutoff = 2 * float(radii.max())
+    cpu = canonical(cell_list_pairs(x, side, cutoff))
+    assert canonical(cell_list_pairs(x.cuda(), side, cutoff)) == cpu
+    verlet = VerletList(cutoff, skin=0.3)
+    assert canonical(verlet.pairs(x.cuda(), side)) == cpu

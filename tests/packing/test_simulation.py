@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 import torch
@@ -115,3 +117,15 @@ def test_packing_config_takes_the_shared_fields():
     scan = ScanConfig(d=2, eps=0.07, dynamics="sgd", sizes=(10,), phis=(0.5,))
     cfg = packing_config(scan, n=10, phi=0.5, seed=4)
     assert (cfg.d, cfg.eps, cfg.dynamics, cfg.n, cfg.phi, cfg.seed) == (2, 0.07, "sgd", 10, 0.5, 4)
+
+
+@pytest.mark.gpu
+def test_the_same_code_runs_on_cuda():
+    cfg = PackingConfig(d=3, n=2000, phi=0.3, eps=0.05, device="cuda", dtype="float64")
+    run = simulate(cfg)
+    assert run.absorbed and run.positions.device.type == "cpu"
+    start_cpu = PackingSimulation(replace(cfg, device="cpu"))
+    start_gpu = PackingSimulation(cfg)
+    torch.testing.assert_close(start_gpu.positions.cpu(), start_cpu.positions)
+    ov_cpu, ov_gpu = start_cpu.overlaps(), start_gpu.overlaps()
+    assert ov_cpu.i.numel() == ov_gpu.i.numel()
