@@ -32,7 +32,8 @@ def test_compare_runs_bro_and_each_sgd_on_the_same_grid():
     low = result.scan[result.scan["phi"] == 0.3]
     assert low["absorbed"].all()
     sgd = result.scan[result.scan["rule"] == "SGD b_f=0.5"]
-    assert (sgd["lr"] == pytest.approx(0.1)) and (sgd["batch_fraction"] == 0.5).all()
+    assert sgd["lr"].tolist() == pytest.approx([0.1, 0.1])
+    assert (sgd["batch_fraction"] == 0.5).all()
     assert list(result.noise["name"]) == ["BRO eps=0.05", "SGD b_f=0.5"]
 
 
