@@ -9,6 +9,10 @@ a ``repeat_interleave``; no Python loop over particles), so the same code runs o
 the number of candidate pairs, hence the cost, grows linearly with N at fixed density. Boxes
 too small for three cells per side fall back to the brute-force search, which is also the
 O(N^2) reference the tests and the benchmark compare with.
+
+A :class:`VerletList` keeps the pairs within cutoff + skin and reuses them until some particle
+has moved skin / 2: with the small steps of BRO and SGD near the transition one cell-list
+search then serves many steps, and each step only re-measures the listed pairs.
 """
 
 from __future__ import annotations

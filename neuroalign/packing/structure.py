@@ -141,16 +141,24 @@ def radial_distribution(
     return pd.DataFrame({"r": 0.5 * (edges[1:] + edges[:-1]), "g": g})
 
 
-def contact_numbers(
-    x: torch.Tensor, radii: torch.Tensor, side: float, tolerance: float = 0.0
-) -> torch.Tensor:
-    """Contacts per sphere (n,): neighbours with |r_ij| < (R_i + R_j)(1 + tolerance)."""
+def _contacts(
+    x: torch.Tensor, radii: torch.Tensor, side: float, tolerance: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pairs (i, j) with |r_ij| < (R_i + R_j)(1 + tolerance)."""
     if tolerance < 0:
         raise ValueError(f"tolerance: must be >= 0, got {tolerance}")
     pairs = cell_list_pairs(x, side, 2.0 * float(radii.max()) * (1.0 + tolerance))
     touch = pairs.r < (radii[pairs.i] + radii[pairs.j]) * (1.0 + tolerance)
-    counts = torch.bincount(pairs.i[touch], minlength=x.shape[0])
-    return counts + torch.bincount(pairs.j[touch], minlength=x.shape[0])
+    return pairs.i[touch], pairs.j[touch]
+
+
+def contact_numbers(
+    x: torch.Tensor, radii: torch.Tensor, side: float, tolerance: float = 0.0
+) -> torch.Tensor:
+    """Contacts per sphere (n,): neighbours with |r_ij| < (R_i + R_j)(1 + tolerance)."""
+    i, j = _contacts(x, radii, side, tolerance)
+    n = x.shape[0]
+    return torch.bincount(i, minlength=n) + torch.bincount(j, minlength=n)
 
 
 def mean_coordination(
@@ -167,9 +175,7 @@ def mean_coordination(
         dict with z, n_spheres (counted) and rattler_fraction.
     """
     n, d = x.shape
-    pairs = cell_list_pairs(x, side, 2.0 * float(radii.max()) * (1.0 + tolerance))
-    touch = pairs.r < (radii[pairs.i] + radii[pairs.j]) * (1.0 + tolerance)
-    i, j = pairs.i[touch], pairs.j[touch]
+    i, j = _contacts(x, radii, side, tolerance)
     keep = torch.ones(n, dtype=torch.bool, device=x.device)
     while True:
         live = keep[i] & keep[j]
