@@ -1,6 +1,6 @@
 """Packing dynamics: cost per step vs N, a reference implementation, and phi_c in d = 3.
 
-Three parts, each writing its table to ``benchmarks/results/``; ``packing.md`` is rebuilt
+Four parts, each writing its table to ``benchmarks/results/``; ``packing.md`` is rebuilt
 from the tables present after every part (so the parts can be run separately):
 
 1. ``timing`` -> ``packing_timing.csv``: milliseconds per step of BRO (eps) and particle SGD
@@ -16,7 +16,10 @@ from the tables present after every part (so the parts can be run separately):
    ``particle_sgd`` at b_f = 1. Reported: the largest difference of the gradient at the
    random start and of the positions after 50 GD steps (float64, same start, same alpha),
    and milliseconds per step of both at each N (one thread each).
-3. ``scan`` -> ``packing_scan/<rule>.csv``: phi scans in d = 3 of each rule of
+3. ``structure`` -> ``packing_structure.csv``: BRO (eps = 0.01, N = 2000) just below phi_c
+   until absorbed; mean coordination Z of the packing (contacts within 0.5 / 1 / 2 % of
+   sigma, rattlers removed; isostatic jammed packings have Z = 2d = 6) and S(q) at small q.
+4. ``scan`` -> ``packing_scan/<rule>.csv``: phi scans in d = 3 of each rule of
    ``--scan-rules`` (BRO with kick size eps, particle SGD at batch fraction b_f with the
    matched alpha = eps / b_f), several seeds and sizes, at most ``--steps-per-eps / eps``
    steps a run; phi_c per (rule, N) from ``neuroalign.packing.estimate_phi_c``.
@@ -49,13 +52,18 @@ import torch
 import neuroalign  # noqa: F401  (makes torchvision importable; harmless here)
 from neuroalign.io import atomic_write
 from neuroalign.packing import (
+    MANNA_3D,
     PackingConfig,
     PackingSimulation,
     ScanConfig,
     estimate_phi_c,
     find_overlaps,
+    fit_collapse,
     hinge_gradient,
+    mean_coordination,
     scan_phi,
+    structure_factor,
+    structure_factor_exponent,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -221,6 +229,29 @@ def reference(repo: Path, sizes: list[int], eps: float, steps: int) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def structure(n: int, eps: float, phis: list[float], steps_per_eps: float) -> pd.DataFrame:
+    """BRO runs just below phi_c: coordination and low-q S(q) of the absorbed packings."""
+    rows = []
+    for phi in phis:
+        cfg = PackingConfig(d=3, n=n, phi=phi, eps=eps, steps=int(steps_per_eps / eps))
+        run = PackingSimulation(cfg).run()
+        row = {"n": n, "eps": eps, "phi": phi, "absorbed": run.absorbed, "steps": run.steps}
+        for tol in (0.005, 0.01, 0.02):
+            z = mean_coordination(run.positions, run.radii, run.side, tol, remove_rattlers=True)
+            row[f"z_tol{tol:g}"] = z["z"]
+            row[f"rattlers_tol{tol:g}"] = z["rattler_fraction"]
+        sq = structure_factor(run.positions.double(), run.side)
+        row["s_q_min"] = float(sq["s"].iloc[0])
+        row["q_min"] = float(sq["q"].iloc[0])
+        row["s_q_slope_low_q"] = structure_factor_exponent(sq, q_max=4.0)
+        row["load"] = os.getloadavg()[0]
+        rows.append(row)
+        print(
+            f"structure phi={phi}: absorbed={run.absorbed} z(1%)={row['z_tol0.01']:.2f}", flush=True
+        )
+    return pd.DataFrame(rows)
+
+
 def parse_rule(text: str) -> tuple[str, float, float]:
     """'bro:EPS' or 'sgd:EPS:B_F' -> (dynamics, eps, b_f); SGD runs at alpha = eps / b_f."""
     parts = text.split(":")
@@ -314,6 +345,28 @@ def write_report(path: Path, command: str, hyperalg: Path | None = None) -> None
                 f"{x.neuroalign_ms_per_step / x.hyperalg4bro_ms_per_step:.1f}x | {x.load:.1f} |"
             )
         lines.append("")
+    structure_csv = results / "packing_structure.csv"
+    if structure_csv.is_file():
+        st = pd.read_csv(structure_csv)
+        lines += [
+            "## Absorbed BRO packings just below phi_c (d = 3)",
+            "",
+            "Mean coordination Z of the final configuration with contacts at |r_ij| < "
+            "sigma (1 + tol), rattlers (fewer than d + 1 contacts) removed repeatedly; S(q) at the "
+            "smallest wave number of the box and the slope of log S vs log q for q <= 4.",
+            "",
+            "| N | eps | phi | absorbed | steps | Z (tol 0.5 %) | Z (1 %) | Z (2 %) | rattlers (1 %) "
+            "| S(q_min) | q_min | slope of S(q), q <= 4 | load |",
+            "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in st.to_dict("records"):
+            lines.append(
+                f"| {r['n']} | {r['eps']:g} | {r['phi']:g} | {r['absorbed']} | {r['steps']} | "
+                f"{r['z_tol0.005']:.2f} | {r['z_tol0.01']:.2f} | {r['z_tol0.02']:.2f} | "
+                f"{r['rattlers_tol0.01']:.3f} | {r['s_q_min']:.3g} | {r['q_min']:.3f} | "
+                f"{r['s_q_slope_low_q']:.2f} | {r['load']:.1f} |"
+            )
+        lines.append("")
     scans = sorted((results / "packing_scan").glob("*.csv"))
     if scans:
         s = pd.concat([pd.read_csv(f) for f in scans], ignore_index=True)
@@ -331,6 +384,29 @@ def write_report(path: Path, command: str, hyperalg: Path | None = None) -> None
                 f"{e.phi_c_fit:.4f} | {e.phi_c_fit_se:.4f} | {e.phi_c_half:.4f} | "
                 f"{e.phi_absorbed_max:.4f} | {e.phi_active_min:.4f} | {part.wall_s.sum():.0f} |"
             )
+        lines += [
+            "",
+            "phi_c per rule from the best finite-size collapse of f_a over the sizes, with the "
+            "d = 3 Manna exponents fixed (`neuroalign.packing.fit_collapse`):",
+            "",
+        ]
+        for rule, part in s.groupby("rule"):
+            if part["n"].nunique() > 1:
+                phi_c, quality = fit_collapse(part, 3, MANNA_3D)
+                lines.append(f"- {rule}: phi_c = {phi_c:.4f} (collapse mismatch {quality:.3g})")
+        bro = est[est["rule"].str.startswith("BRO")].copy()
+        if bro["rule"].nunique() >= 2:
+            bro["eps"] = bro["rule"].str.split("=").str[1].astype(float)
+            per_eps = bro.groupby("eps")["phi_c_half"].mean().sort_index()
+            (e1, p1), (e2, p2) = list(per_eps.items())[:2]
+            limit = p1 - e1 * (p2 - p1) / (e2 - e1)
+            lines += [
+                "",
+                "BRO, phi_c (half absorbed, mean over N) vs kick size: "
+                + ", ".join(f"eps = {e:g}: {p:.4f}" for e, p in per_eps.items())
+                + f"; a straight line through the two smallest eps reaches {limit:.3f} at "
+                "eps = 0 (an extrapolation, assuming phi_c linear in eps).",
+            ]
         lines += [
             "",
             "Steady-state active fraction (mean over seeds; 0 = every seed absorbed):",
@@ -375,7 +451,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--parts", default="timing,reference,scan", help="comma-separated parts")
+    parser.add_argument(
+        "--parts",
+        default="timing,reference,structure,scan",
+        help="comma-separated parts (timing, reference, structure, scan); 'report' alone only "
+        "rewrites "
+        "packing.md from the tables already in the results folder",
+    )
     parser.add_argument("--sizes", type=_ints, default=[1000, 3000, 10000, 30000, 100000])
     parser.add_argument("--eps", type=float, default=0.01, help="kick size of the timing runs")
     parser.add_argument("--steps", type=int, default=50, help="timed steps per size")
@@ -403,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps-per-eps", type=float, default=400.0, help="step budget of a scan run = this / eps"
     )
+    parser.add_argument("--structure-n", type=int, default=2000)
+    parser.add_argument("--structure-eps", type=float, default=0.01)
+    parser.add_argument("--structure-phis", type=_floats, default=[0.62, 0.6225, 0.625])
     parser.add_argument("--out", type=Path, default=RESULTS / "packing.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -424,6 +509,15 @@ def main(argv: list[str] | None = None) -> int:
             with atomic_write(results / "packing_reference.csv") as handle:
                 table.to_csv(handle, index=False)
             write_report(args.out, command, args.hyperalg)
+    if "structure" in parts:
+        table = structure(
+            args.structure_n, args.structure_eps, args.structure_phis, args.steps_per_eps
+        )
+        with atomic_write(results / "packing_structure.csv") as handle:
+            table.to_csv(handle, index=False)
+        write_report(args.out, command, args.hyperalg)
+    if parts == ["report"]:
+        write_report(args.out, command, args.hyperalg)
     if "scan" in parts:
         for rule in args.scan_rules.split(","):
             table = scan(rule, args.scan_sizes, args.scan_phis, args.seeds, args.steps_per_eps)
