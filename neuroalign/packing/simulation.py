@@ -141,6 +141,8 @@ class DynamicsConfig:
             )
         if not 0.0 < self.batch_fraction <= 1.0:
             raise ValueError(f"batch_fraction: must be in (0, 1], got {self.batch_fraction}")
+        if self.lr < 0:
+            raise ValueError(f"lr: must be >= 0 (0 = eps / batch fraction), got {self.lr}")
         if self.threads < 0:
             raise ValueError(f"threads: must be >= 0, got {self.threads}")
         if self.skin < 0:

@@ -103,6 +103,7 @@ def test_config_validation_names_the_field():
         ({"eps": -0.1}, "eps"),
         ({"dynamics": "sgd", "batch_fraction": 0.0}, "batch_fraction"),
         ({"skin": -1.0}, "skin"),
+        ({"dynamics": "sgd", "lr": -0.1}, "lr"),
     ):
         with pytest.raises(ValueError, match=match):
             PackingConfig(**bad)
