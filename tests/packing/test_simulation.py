@@ -32,7 +32,7 @@ def test_below_the_transition_the_loss_reaches_zero_quickly(dynamics):
 def test_above_any_random_packing_the_system_stays_active(dynamics):
     run = simulate(
         PackingConfig(
-            d=3, n=500, phi=0.75, dynamics=dynamics, eps=0.05, steps=300, batch_fraction=0.5
+            d=3, n=300, phi=0.75, dynamics=dynamics, eps=0.05, steps=150, batch_fraction=0.5
         )
     )
     assert not run.absorbed and run.steps == 150
