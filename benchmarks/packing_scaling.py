@@ -290,16 +290,67 @@ def slope(table: pd.DataFrame) -> float:
     return float(np.polyfit(np.log(table["n"]), np.log(table["ms_per_step"]), 1)[0])
 
 
-def write_report(path: Path, command: str, hyperalg: Path | None = None) -> None:
+def _commands(table: pd.DataFrame) -> list[str]:
+    if "command" not in table:
+        return []
+    return [f"command: `{c}`" for c in dict.fromkeys(table["command"])] + [""]
+
+
+def _summary(results: Path) -> list[str]:
+    """The headline numbers of whichever tables exist."""
+    out = []
+    scans = sorted((results / "packing_scan").glob("*.csv"))
+    if scans:
+        s = pd.concat([pd.read_csv(f) for f in scans], ignore_index=True)
+        est = estimate_phi_c(s, by=("rule", "n"))
+        for rule, part in est.groupby("rule"):
+            values = ", ".join(f"{v:.4f} (N = {n})" for n, v in zip(part.n, part.phi_c_half))
+            out.append(
+                f"- phi_c (half the seeds absorbed), {rule}: {values}; random close packing: 0.64"
+            )
+    timing_csv = results / "packing_timing.csv"
+    if timing_csv.is_file():
+        t = pd.read_csv(timing_csv)
+        default = t[t.search.str.startswith("cells + Verlet")]
+        for dyn, part in default.groupby("dynamics"):
+            big = part.loc[part.n.idxmax()]
+            out.append(
+                f"- {dyn}, default search: cost per step ~ N^{slope(part):.2f}; "
+                f"{big.steps_per_s:.1f} steps/s at N = {big.n}"
+            )
+        naive = t[t.search.str.startswith("naive")]
+        if len(naive):
+            n = naive.n.max()
+            fast = default[(default.n == n)].ms_per_step.mean()
+            out.append(
+                f"- naive O(N^2) search at N = {n}: {naive[naive.n == n].ms_per_step.mean() / fast:.0f}x "
+                "slower than the default"
+            )
+    ref_csv = results / "packing_reference.csv"
+    if ref_csv.is_file():
+        r = pd.read_csv(ref_csv)
+        ratio = r.neuroalign_ms_per_step / r.hyperalg4bro_ms_per_step
+        out.append(
+            f"- vs hyperalg4bro (C++): gradients equal to {r.max_abs_grad_diff.max():.0e}, "
+            f"positions after 50 GD steps to {r.max_abs_pos_diff_50_steps.max():.0e}; "
+            f"neuroalign {ratio.min():.1f}-{ratio.max():.1f}x slower per step on one CPU thread"
+        )
+    return ["## Summary", "", *out, ""] if out else []
+
+
+def write_report(path: Path) -> None:
+    """Rebuild packing.md from the part tables in its folder."""
     results = path.parent
     lines = [
         "# Packing dynamics: cost per step, reference implementation, phi_c in d = 3",
         "",
-        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- report written: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC "
+        "from the tables in this folder",
         f"- device: {machine()}",
-        f"- command: `{command}`",
+        "- each section names the command that produced its table",
         "- `load` columns: 1-minute load average of the machine when the row was measured",
         "",
+        *_summary(results),
     ]
     timing_csv = results / "packing_timing.csv"
     if timing_csv.is_file():
@@ -307,6 +358,7 @@ def write_report(path: Path, command: str, hyperalg: Path | None = None) -> None
         lines += [
             f"## Cost per step vs N (d = 3, phi = {PHI_TIMING}, one torch thread)",
             "",
+            *_commands(t),
             "| N | dynamics | neighbour search | ms / step | steps / s | list builds / timed steps | load |",
             "| ---: | --- | --- | ---: | ---: | --- | ---: |",
         ]
@@ -324,10 +376,11 @@ def write_report(path: Path, command: str, hyperalg: Path | None = None) -> None
     ref_csv = results / "packing_reference.csv"
     if ref_csv.is_file():
         r = pd.read_csv(ref_csv)
-        commit = _git_commit(hyperalg) if hyperalg else "unknown commit"
+        commit = r["reference_commit"].iloc[0] if "reference_commit" in r else "unknown commit"
         lines += [
             "## Against hyperalg4bro (the authors' C++ code, github.com/guanming-zhang/hyperalg4bro)",
             "",
+            *_commands(r),
             f"Commit {commit}; its headers compiled with g++ -O3 -fopenmp into a small driver "
             "(`DRIVER` in the script) that calls `InversePowerPeriodicCellLists<3>::"
             "get_energy_gradient` and moves every sphere by -alpha grad.",
@@ -351,9 +404,12 @@ def write_report(path: Path, command: str, hyperalg: Path | None = None) -> None
         lines += [
             "## Absorbed BRO packings just below phi_c (d = 3)",
             "",
+            *_commands(st),
             "Mean coordination Z of the final configuration with contacts at |r_ij| < "
             "sigma (1 + tol), rattlers (fewer than d + 1 contacts) removed repeatedly; S(q) at the "
-            "smallest wave number of the box and the slope of log S vs log q for q <= 4.",
+            "smallest wave number of the box and the slope of log S vs log q for q <= 4. Z = 0 "
+            "means that removing rattlers emptied the packing at that tolerance (the gaps left by "
+            "kicks of size eps are mostly wider than it).",
             "",
             "| N | eps | phi | absorbed | steps | Z (tol 0.5 %) | Z (1 %) | Z (2 %) | rattlers (1 %) "
             "| S(q_min) | q_min | slope of S(q), q <= 4 | load |",
@@ -374,6 +430,7 @@ def write_report(path: Path, command: str, hyperalg: Path | None = None) -> None
         lines += [
             "## phi_c in d = 3 (BRO and particle SGD, monodisperse, random start)",
             "",
+            *_commands(s),
             "| rule | N | seeds | steps (max) | phi_c (fit of f_a^(1/0.84)) | s.e. | phi_c (half the seeds absorbed) | largest phi all absorbed | smallest phi none absorbed | wall time (s) |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
@@ -496,35 +553,36 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/packing_scaling.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+
+    def save(table: pd.DataFrame, path: Path) -> None:
+        """Write one part's table (with the command that made it) and rebuild packing.md."""
+        table = table.assign(command=command)
+        if "reference" in path.name:
+            table = table.assign(reference_commit=_git_commit(Path(args.hyperalg)))
+        with atomic_write(path) as handle:
+            table.to_csv(handle, index=False)
+        write_report(args.out)
+
     if "timing" in parts:
         table = timing(args.sizes, args.eps, args.steps, args.warmup, args.naive_max)
-        with atomic_write(results / "packing_timing.csv") as handle:
-            table.to_csv(handle, index=False)
-        write_report(args.out, command, args.hyperalg)
+        save(table, results / "packing_timing.csv")
     if "reference" in parts:
         if args.hyperalg is None:
             print("reference: no --hyperalg checkout given; skipped")
         else:
             table = reference(Path(args.hyperalg), args.sizes, args.eps, args.steps)
-            with atomic_write(results / "packing_reference.csv") as handle:
-                table.to_csv(handle, index=False)
-            write_report(args.out, command, args.hyperalg)
+            save(table, results / "packing_reference.csv")
     if "structure" in parts:
         table = structure(
             args.structure_n, args.structure_eps, args.structure_phis, args.steps_per_eps
         )
-        with atomic_write(results / "packing_structure.csv") as handle:
-            table.to_csv(handle, index=False)
-        write_report(args.out, command, args.hyperalg)
-    if parts == ["report"]:
-        write_report(args.out, command, args.hyperalg)
+        save(table, results / "packing_structure.csv")
     if "scan" in parts:
         for rule in args.scan_rules.split(","):
             table = scan(rule, args.scan_sizes, args.scan_phis, args.seeds, args.steps_per_eps)
-            name = rule.replace(":", "_")
-            with atomic_write(results / "packing_scan" / f"{name}.csv") as handle:
-                table.to_csv(handle, index=False)
-            write_report(args.out, command, args.hyperalg)
+            save(table, results / "packing_scan" / f"{rule.replace(':', '_')}.csv")
+    if parts == ["report"]:
+        write_report(args.out)
     return 0
 
 
