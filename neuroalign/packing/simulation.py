@@ -113,8 +113,9 @@ class DynamicsConfig:
     threads: int = field(
         default=1,
         metadata={
-            "help": "torch CPU threads while simulating (one is fastest for the small tensor "
-            "operations of a step, see benchmarks/results/packing.md); 0 = leave torch's setting"
+            "help": "torch CPU threads while simulating (a step is many small tensor "
+            "operations: one thread was fastest at every N measured on a shared 2-core CPU); "
+            "0 = leave torch's setting"
         },
     )
     skin: float = field(
