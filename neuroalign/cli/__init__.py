@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, str] = {
     "score": "score a model's layers on a neural benchmark (V4, IT, Brain-Score ids)",
     "rsa": "RSA of a model's layers with monkey and human IT (92 images)",
     "geometry": "manifold geometry, dimension and capacity of a model's layers",
+    "packing": "packing dynamics: BRO and particle SGD of spheres (phi_c, scaling)",
     "demo": "run the whole pipeline end to end (small)",
 }
 
