@@ -44,7 +44,6 @@ _ACTIONS = {
     "run": (
         "one simulation of BRO or particle SGD",
         "PackingConfig",
-        "simulation",
         """\
 One simulation from uniformly random centres until L = 0 or --steps. Writes into --out:
 history.csv (step, loss, f_active, n_active, n_contacts, z, mean_overlap), summary.csv
@@ -61,7 +60,6 @@ examples:
     "scan": (
         "steady-state activity vs phi; phi_c per size",
         "ScanConfig",
-        "scan",
         """\
 Runs every (N in --sizes, phi in --phis, seed) and estimates phi_c per N: the zero of a line
 fitted to f_a^(1/beta) over the active points, and the phi where half the seeds absorb.
@@ -75,7 +73,6 @@ example:
     "fss": (
         "finite-size scaling collapse (Manna exponents)",
         "ScalingConfig",
-        "scaling",
         """\
 A phi scan, then f_a L^(beta/nu_perp) and tau L^(-nu_par/nu_perp) against
 (phi - phi_c) L^(1/nu_perp), L = N^(1/d), with the d = 3 Manna exponents by default; phi_c is
@@ -90,7 +87,6 @@ example:
     "compare": (
         "BRO vs particle SGD: phi_c and one-step noise",
         "CompareConfig",
-        "compare",
         """\
 Scans BRO (kick size --eps) and particle SGD at each of --batch-fractions with the matched
 learning rate alpha = eps / b_f (same mean step, Eq. 1 vs Eq. 3), estimates phi_c of each, and
@@ -107,10 +103,9 @@ example:
 
 
 def _config_class(action: str) -> type:
-    import importlib
+    from neuroalign.packing import config
 
-    _, name, module, _ = _ACTIONS[action]
-    return getattr(importlib.import_module(f"neuroalign.packing.{module}"), name)
+    return getattr(config, _ACTIONS[action][1])
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -118,7 +113,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     parser = add_subparser(subparsers, "packing", DESCRIPTION)
     actions = parser.add_subparsers(dest="packing_action", metavar="ACTION")
-    for action, (help_text, _, _, description) in _ACTIONS.items():
+    for action, (help_text, _, description) in _ACTIONS.items():
         sub = add_subparser(actions, action, help=help_text, description=description)
         add_config_arguments(sub, _config_class(action))
         sub.add_argument(

@@ -22,120 +22,68 @@ observables on a network's augmentation sub-manifolds), ``plots``, ``report`` (C
 
 from __future__ import annotations
 
-from neuroalign.packing.box import (
-    box_side,
-    make_radii,
-    minimum_image,
-    random_positions,
-    sphere_volume,
-    volume_fraction,
-    wrap,
-)
-from neuroalign.packing.compare import CompareConfig, CompareResult, compare_dynamics
-from neuroalign.packing.dynamics import (
-    BRO,
-    ParticleSGD,
-    batch_size_for,
-    bro_displacement,
-    sgd_displacement,
-)
-from neuroalign.packing.loss import (
-    Overlaps,
-    active_mask,
-    find_overlaps,
-    hinge_gradient,
-    hinge_loss,
-    kick_directions,
-)
-from neuroalign.packing.manifolds import submanifold_packing
-from neuroalign.packing.neighbours import (
-    Pairs,
-    VerletList,
-    brute_force_pairs,
-    cell_list_pairs,
-    neighbour_pairs,
-)
-from neuroalign.packing.noise import noise_table, predicted_moments, sampled_moments
-from neuroalign.packing.observables import overlap_observables, relaxation_time, steady_state
-from neuroalign.packing.scaling import (
-    MANNA_3D,
-    Exponents,
-    ScalingConfig,
-    collapse_quality,
-    fit_collapse,
-    scaled_table,
-)
-from neuroalign.packing.scan import ScanConfig, estimate_phi_c, scan_phi
-from neuroalign.packing.simulation import (
-    DynamicsConfig,
-    PackingConfig,
-    PackingRun,
-    PackingSimulation,
-    packing_config,
-    simulate,
-)
-from neuroalign.packing.structure import (
-    bond_order_2d,
-    contact_numbers,
-    mean_coordination,
-    radial_distribution,
-    structure_factor,
-    structure_factor_exponent,
-)
+from neuroalign._lazy import lazy_exports
 
-__all__ = [
-    "BRO",
-    "MANNA_3D",
-    "CompareConfig",
-    "CompareResult",
-    "DynamicsConfig",
-    "Exponents",
-    "Overlaps",
-    "PackingConfig",
-    "PackingRun",
-    "PackingSimulation",
-    "Pairs",
-    "ParticleSGD",
-    "ScalingConfig",
-    "ScanConfig",
-    "VerletList",
-    "active_mask",
-    "batch_size_for",
-    "bond_order_2d",
-    "box_side",
-    "bro_displacement",
-    "brute_force_pairs",
-    "cell_list_pairs",
-    "collapse_quality",
-    "compare_dynamics",
-    "contact_numbers",
-    "estimate_phi_c",
-    "find_overlaps",
-    "fit_collapse",
-    "hinge_gradient",
-    "hinge_loss",
-    "kick_directions",
-    "make_radii",
-    "mean_coordination",
-    "minimum_image",
-    "neighbour_pairs",
-    "noise_table",
-    "overlap_observables",
-    "packing_config",
-    "predicted_moments",
-    "radial_distribution",
-    "random_positions",
-    "relaxation_time",
-    "sampled_moments",
-    "scaled_table",
-    "scan_phi",
-    "sgd_displacement",
-    "simulate",
-    "sphere_volume",
-    "steady_state",
-    "structure_factor",
-    "structure_factor_exponent",
-    "submanifold_packing",
-    "volume_fraction",
-    "wrap",
-]
+# names are imported on first use: the configs (``neuroalign.packing.config``) need no torch
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "box": (
+            "box_side",
+            "make_radii",
+            "minimum_image",
+            "random_positions",
+            "sphere_volume",
+            "volume_fraction",
+            "wrap",
+        ),
+        "compare": ("CompareResult", "compare_dynamics"),
+        "config": (
+            "CompareConfig",
+            "DynamicsConfig",
+            "Exponents",
+            "MANNA_3D",
+            "PackingConfig",
+            "ScalingConfig",
+            "ScanConfig",
+            "packing_config",
+        ),
+        "dynamics": (
+            "BRO",
+            "ParticleSGD",
+            "batch_size_for",
+            "bro_displacement",
+            "dynamics_rule",
+            "sgd_displacement",
+        ),
+        "loss": (
+            "Overlaps",
+            "active_mask",
+            "find_overlaps",
+            "hinge_gradient",
+            "hinge_loss",
+            "kick_directions",
+        ),
+        "manifolds": ("submanifold_packing",),
+        "neighbours": (
+            "Pairs",
+            "VerletList",
+            "brute_force_pairs",
+            "cell_list_pairs",
+            "neighbour_pairs",
+        ),
+        "noise": ("noise_table", "predicted_moments", "sampled_moments"),
+        "observables": ("overlap_observables", "relaxation_time", "steady_state"),
+        "scaling": ("collapse_quality", "fit_collapse", "scaled_table"),
+        "scan": ("estimate_phi_c", "scan_phi"),
+        "simulation": ("PackingRun", "PackingSimulation", "simulate"),
+        "structure": (
+            "bond_order_2d",
+            "contact_numbers",
+            "mean_coordination",
+            "radial_distribution",
+            "structure_factor",
+            "structure_factor_exponent",
+        ),
+    },
+)

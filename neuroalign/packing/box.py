@@ -14,9 +14,10 @@ import math
 
 import torch
 
+from neuroalign.packing.config import check_dimension
+
 __all__ = [
     "box_side",
-    "check_dimension",
     "make_radii",
     "minimum_image",
     "random_positions",
@@ -24,13 +25,6 @@ __all__ = [
     "volume_fraction",
     "wrap",
 ]
-
-
-def check_dimension(d: int) -> int:
-    """``d`` as an int, or a ValueError naming it when it is not an integer >= 2."""
-    if int(d) != d or d < 2:
-        raise ValueError(f"d: the dimension must be an integer >= 2, got {d!r}")
-    return int(d)
 
 
 def sphere_volume(radius: float | torch.Tensor, d: int) -> float | torch.Tensor:

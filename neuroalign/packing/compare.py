@@ -11,40 +11,18 @@ measures the drift and noise of one step of each from one random configuration
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
 
+from neuroalign.packing.config import CompareConfig, packing_config
 from neuroalign.packing.dynamics import BRO, ParticleSGD
 from neuroalign.packing.noise import noise_table
-from neuroalign.packing.scan import ScanConfig, estimate_phi_c, scan_phi
-from neuroalign.packing.simulation import PackingSimulation, packing_config
+from neuroalign.packing.scan import estimate_phi_c, scan_phi
+from neuroalign.packing.simulation import PackingSimulation
 
-__all__ = ["CompareConfig", "CompareResult", "compare_dynamics", "matched_rules"]
-
-
-@dataclass(frozen=True)
-class CompareConfig(ScanConfig):
-    """A phi scan of BRO and of SGD at several batch fractions (see :class:`ScanConfig`;
-    ``dynamics``, ``lr``, ``batch_fraction`` and ``batch_size`` are set per rule)."""
-
-    batch_fractions: tuple[float, ...] = field(
-        default=(0.25, 0.75, 1.0),
-        metadata={"help": "SGD batch fractions b_f (alpha = eps / b_f), comma-separated"},
-    )
-    noise_phi: float = field(
-        default=0.6, metadata={"help": "volume fraction of the configuration for the noise table"}
-    )
-    noise_n: int = field(default=500, metadata={"help": "spheres in the noise-table configuration"})
-    noise_draws: int = field(
-        default=2000, metadata={"help": "steps drawn from it to measure drift and noise"}
-    )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.batch_fractions or not all(0 < b <= 1 for b in self.batch_fractions):
-            raise ValueError(f"batch_fractions: need values in (0, 1], got {self.batch_fractions}")
+__all__ = ["CompareResult", "compare_dynamics", "matched_rules"]
 
 
 @dataclass

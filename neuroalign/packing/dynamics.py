@@ -26,19 +26,17 @@ from dataclasses import dataclass
 
 import torch
 
+from neuroalign.packing.config import KICKS, DynamicsConfig
 from neuroalign.packing.loss import Overlaps, active_mask, hinge_gradient, kick_directions
 
 __all__ = [
     "BRO",
-    "KICKS",
     "ParticleSGD",
     "batch_size_for",
     "bro_displacement",
+    "dynamics_rule",
     "sgd_displacement",
 ]
-
-#: BRO kick rules: "sum" (the paper's) or "unit" (Wilken et al.'s normalised kick)
-KICKS = ("sum", "unit")
 
 
 def bro_displacement(
@@ -148,3 +146,11 @@ class ParticleSGD:
             batch_fraction=self.batch_fraction,
             generator=generator,
         )
+
+
+def dynamics_rule(config: DynamicsConfig) -> BRO | ParticleSGD:
+    """The dynamics object a config asks for: BRO (kick size eps) or particle SGD (alpha, B or
+    b_f)."""
+    if config.dynamics == "bro":
+        return BRO(config.eps, config.kick)
+    return ParticleSGD(config.learning_rate, config.batch_fraction, config.batch_size)

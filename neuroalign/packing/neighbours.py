@@ -25,6 +25,7 @@ from typing import NamedTuple
 import torch
 
 from neuroalign.packing.box import minimum_image, wrap
+from neuroalign.packing.config import METHODS
 
 __all__ = [
     "Pairs",
@@ -35,9 +36,6 @@ __all__ = [
     "half_shell_offsets",
     "neighbour_pairs",
 ]
-
-#: neighbour-search methods accepted by :func:`neighbour_pairs`
-METHODS = ("cells", "brute")
 
 
 class Pairs(NamedTuple):

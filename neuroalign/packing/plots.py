@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from neuroalign.packing.scaling import Exponents
+from neuroalign.packing.config import Exponents
 
 __all__ = ["plot_activity", "plot_collapse", "plot_history", "plot_noise", "plot_structure"]
 

@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 
 from neuroalign.config import save_config
 from neuroalign.io import atomic_path, atomic_write
-from neuroalign.packing.compare import CompareConfig, CompareResult, compare_dynamics
+from neuroalign.packing.compare import CompareResult, compare_dynamics
+from neuroalign.packing.config import CompareConfig, PackingConfig, ScalingConfig, ScanConfig
 from neuroalign.packing.plots import (
     plot_activity,
     plot_collapse,
@@ -24,14 +25,9 @@ from neuroalign.packing.plots import (
     plot_noise,
     plot_structure,
 )
-from neuroalign.packing.scaling import (
-    ScalingConfig,
-    collapse_quality,
-    fit_collapse,
-    scaled_table,
-)
-from neuroalign.packing.scan import ScanConfig, estimate_phi_c, scan_phi
-from neuroalign.packing.simulation import PackingConfig, simulate
+from neuroalign.packing.scaling import collapse_quality, fit_collapse, scaled_table
+from neuroalign.packing.scan import estimate_phi_c, scan_phi
+from neuroalign.packing.simulation import simulate
 from neuroalign.packing.structure import (
     mean_coordination,
     radial_distribution,

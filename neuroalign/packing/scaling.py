@@ -18,50 +18,17 @@ exponents are beta = 0.84, nu_par = 1.08, nu_perp = 0.59 (:data:`MANNA_3D`). Her
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from neuroalign.packing.scan import ScanConfig
+from neuroalign.packing.config import MANNA_3D, Exponents
 
 __all__ = [
-    "MANNA_3D",
-    "Exponents",
-    "ScalingConfig",
     "collapse_quality",
     "fit_collapse",
     "scaled_table",
 ]
-
-
-@dataclass(frozen=True)
-class Exponents:
-    """Critical exponents of an absorbing-state universality class."""
-
-    beta: float
-    nu_parallel: float
-    nu_perp: float
-
-
-#: Manna class in d = 3 (Henkel, Hinrichsen & Luebeck 2009; used by Zhang & Martiniani)
-MANNA_3D = Exponents(beta=0.84, nu_parallel=1.08, nu_perp=0.59)
-
-
-@dataclass(frozen=True)
-class ScalingConfig(ScanConfig):
-    """A phi scan plus the finite-size-scaling analysis (see :class:`ScanConfig`; ``beta``
-    is also the collapse exponent)."""
-
-    nu_parallel: float = field(default=MANNA_3D.nu_parallel, metadata={"help": "exponent nu_par"})
-    nu_perp: float = field(default=MANNA_3D.nu_perp, metadata={"help": "exponent nu_perp"})
-    phi_c: float = field(
-        default=0.0, metadata={"help": "critical volume fraction; 0 = fit it by best collapse"}
-    )
-
-    @property
-    def exponents(self) -> Exponents:
-        return Exponents(self.beta, self.nu_parallel, self.nu_perp)
 
 
 def scaled_table(

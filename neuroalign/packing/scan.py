@@ -16,43 +16,14 @@ Zhang & Martiniani; Wilken et al., PRL 127, 038002, 2021). :func:`scan_phi` runs
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from neuroalign.packing.simulation import DynamicsConfig, packing_config, simulate
+from neuroalign.packing.config import ScanConfig, packing_config
+from neuroalign.packing.simulation import simulate
 
 __all__ = ["ScanConfig", "estimate_phi_c", "scan_phi"]
-
-
-@dataclass(frozen=True)
-class ScanConfig(DynamicsConfig):
-    """A grid of system sizes x volume fractions x seeds (see :class:`DynamicsConfig`)."""
-
-    sizes: tuple[int, ...] = field(
-        default=(500, 1000), metadata={"help": "numbers of spheres N, comma-separated"}
-    )
-    phis: tuple[float, ...] = field(
-        default=(0.56, 0.58, 0.60, 0.62, 0.64, 0.66),
-        metadata={"help": "volume fractions, comma-separated"},
-    )
-    n_seeds: int = field(default=3, metadata={"help": "seeds per (N, phi): seed, seed + 1, ..."})
-    beta: float = field(
-        default=0.84, metadata={"help": "exponent of f_a ~ (phi - phi_c)^beta in the phi_c fit"}
-    )
-    f_max: float = field(default=0.6, metadata={"help": "largest mean f_a used in the phi_c fit"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.sizes or min(self.sizes) < 2:
-            raise ValueError(f"sizes: need sizes >= 2, got {self.sizes}")
-        if not self.phis or not all(0.0 < p < 1.0 for p in self.phis):
-            raise ValueError(f"phis: need volume fractions in (0, 1), got {self.phis}")
-        if self.n_seeds < 1:
-            raise ValueError(f"n_seeds: must be >= 1, got {self.n_seeds}")
-        if not self.beta > 0 or not 0 < self.f_max <= 1:
-            raise ValueError(f"beta must be > 0 and f_max in (0, 1], got {self.beta}, {self.f_max}")
 
 
 def scan_phi(config: ScanConfig, *, progress: bool = False) -> pd.DataFrame:

@@ -22,16 +22,17 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 import torch
 
-from neuroalign.packing.box import box_side, check_dimension, make_radii, random_positions, wrap
-from neuroalign.packing.dynamics import BRO, KICKS, ParticleSGD
+from neuroalign.packing.box import box_side, make_radii, random_positions, wrap
+from neuroalign.packing.config import PackingConfig
+from neuroalign.packing.dynamics import dynamics_rule
 from neuroalign.packing.loss import Overlaps, find_overlaps
-from neuroalign.packing.neighbours import METHODS, VerletList
+from neuroalign.packing.neighbours import VerletList
 from neuroalign.packing.observables import (
     HISTORY_COLUMNS,
     overlap_observables,
@@ -39,152 +40,9 @@ from neuroalign.packing.observables import (
     steady_state,
 )
 
-__all__ = [
-    "DYNAMICS",
-    "DynamicsConfig",
-    "PackingConfig",
-    "PackingRun",
-    "PackingSimulation",
-    "packing_config",
-    "simulate",
-]
+__all__ = ["PackingRun", "PackingSimulation", "simulate"]
 
-#: dynamics accepted by :class:`PackingConfig`
-DYNAMICS = ("bro", "sgd")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-@dataclass(frozen=True)
-class DynamicsConfig:
-    """What every simulation shares: dimension, radii, dynamics, run length, numerics.
-
-    :class:`PackingConfig` adds N and phi; the experiment configs (phi scans, finite-size
-    scaling, BRO vs SGD) add the values they sweep.
-    """
-
-    d: int = field(default=3, metadata={"help": "dimension of the periodic box (>= 2)"})
-    polydispersity: float = field(
-        default=0.0,
-        metadata={"help": "relative std of the diameters (uniform; 0 = monodisperse)"},
-    )
-    dynamics: str = field(
-        default="bro",
-        metadata={"help": "bro (random kicks) or sgd (particle SGD)", "choices": DYNAMICS},
-    )
-    eps: float = field(default=0.05, metadata={"help": "BRO kick size (mean diameters)"})
-    kick: str = field(
-        default="sum",
-        metadata={
-            "help": "BRO kick: sum (the paper's: U[0,eps] times the sum of unit vectors) or "
-            "unit (Wilken et al.: length U[0,eps] along that sum)",
-            "choices": KICKS,
-        },
-    )
-    lr: float = field(
-        default=0.0,
-        metadata={
-            "help": "SGD learning rate alpha (mean diameters); 0 = eps / batch fraction, the "
-            "mean step of BRO with kick size eps"
-        },
-    )
-    batch_fraction: float = field(
-        default=1.0, metadata={"help": "SGD batch fraction b_f = B / |active| (1 = GD)"}
-    )
-    batch_size: int = field(
-        default=0, metadata={"help": "SGD batch size B (> 0 overrides --batch-fraction)"}
-    )
-    steps: int = field(
-        default=20000, metadata={"help": "maximum number of steps (stops when L = 0)"}
-    )
-    record_every: int = field(default=10, metadata={"help": "steps between recorded rows"})
-    steady_fraction: float = field(
-        default=0.25, metadata={"help": "last fraction of the run averaged as steady state"}
-    )
-    seed: int = field(default=0, metadata={"help": "seed of radii, positions and the dynamics"})
-    device: str = field(default="cpu", metadata={"help": "torch device (cpu, cuda, ...)"})
-    dtype: str = field(
-        default="float32",
-        metadata={"help": "float dtype of positions", "choices": tuple(_DTYPES)},
-    )
-    neighbours: str = field(
-        default="cells",
-        metadata={"help": "neighbour search: cells (O(N)) or brute (O(N^2))", "choices": METHODS},
-    )
-    threads: int = field(
-        default=1,
-        metadata={
-            "help": "torch CPU threads while simulating (a step is many small tensor "
-            "operations: one thread was fastest at every N measured on a shared 2-core CPU); "
-            "0 = leave torch's setting"
-        },
-    )
-    skin: float = field(
-        default=0.3,
-        metadata={
-            "help": "Verlet skin (diameters): pairs within 2 max R + skin are listed and the "
-            "list reused until a sphere has moved skin/2; 0 = search every step"
-        },
-    )
-
-    def __post_init__(self) -> None:
-        check_dimension(self.d)
-        for name, choices in (
-            ("dynamics", DYNAMICS),
-            ("kick", KICKS),
-            ("dtype", tuple(_DTYPES)),
-            ("neighbours", METHODS),
-        ):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name}: expected one of {choices}, got {getattr(self, name)!r}")
-        if self.batch_size < 0:
-            raise ValueError(
-                f"batch_size: must be >= 0 (0 = use batch_fraction), got {self.batch_size}"
-            )
-        if not 0.0 < self.batch_fraction <= 1.0:
-            raise ValueError(f"batch_fraction: must be in (0, 1], got {self.batch_fraction}")
-        if self.lr < 0:
-            raise ValueError(f"lr: must be >= 0 (0 = eps / batch fraction), got {self.lr}")
-        if self.threads < 0:
-            raise ValueError(f"threads: must be >= 0, got {self.threads}")
-        if self.skin < 0:
-            raise ValueError(f"skin: must be >= 0, got {self.skin}")
-        if self.steps < 0 or self.record_every < 1:
-            raise ValueError(
-                f"steps must be >= 0 and record_every >= 1, got {self.steps}, {self.record_every}"
-            )
-        self.rule()  # validates eps / lr / batch
-
-    @property
-    def learning_rate(self) -> float:
-        """alpha: ``lr``, or eps / b_f when ``lr`` is 0 (matches BRO's mean step)."""
-        return self.lr if self.lr > 0 else self.eps / self.batch_fraction
-
-    def rule(self) -> BRO | ParticleSGD:
-        """The dynamics object of this config."""
-        if self.dynamics == "bro":
-            return BRO(self.eps, self.kick)
-        return ParticleSGD(self.learning_rate, self.batch_fraction, self.batch_size)
-
-
-@dataclass(frozen=True)
-class PackingConfig(DynamicsConfig):
-    """One simulation: N spheres at volume fraction phi (see :class:`DynamicsConfig`)."""
-
-    n: int = field(default=1000, metadata={"help": "number of spheres"})
-    phi: float = field(default=0.6, metadata={"help": "volume fraction"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.n < 2:
-            raise ValueError(f"n: need at least 2 spheres, got {self.n}")
-        if not 0.0 < self.phi < 1.0:
-            raise ValueError(f"phi: the volume fraction must be in (0, 1), got {self.phi}")
-
-
-def packing_config(base: DynamicsConfig, **values: Any) -> PackingConfig:
-    """A :class:`PackingConfig` with the shared fields of ``base`` and ``values`` (n, phi, ...)."""
-    shared = {f.name: getattr(base, f.name) for f in fields(DynamicsConfig)}
-    return PackingConfig(**{**shared, **values})
 
 
 @dataclass
@@ -248,7 +106,7 @@ class PackingSimulation:
         radii: torch.Tensor | None = None,
     ) -> None:
         self.config = config
-        self.rule = config.rule()
+        self.rule = dynamics_rule(config)
         self.device = torch.device(config.device)
         dtype = _DTYPES[config.dtype]
         init = torch.Generator().manual_seed(config.seed)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from neuroalign.packing.box import check_dimension
+from neuroalign.packing.config import check_dimension
 from neuroalign.packing.neighbours import cell_list_pairs
 
 __all__ = [

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from neuroalign.packing.compare import CompareConfig, compare_dynamics, matched_rules
+from neuroalign.packing.compare import compare_dynamics, matched_rules
+from neuroalign.packing.config import CompareConfig
 from neuroalign.packing.dynamics import BRO, ParticleSGD
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from neuroalign.packing.config import MANNA_3D
 from neuroalign.packing.plots import (
     plot_activity,
     plot_collapse,
@@ -11,7 +12,7 @@ from neuroalign.packing.plots import (
     plot_noise,
     plot_structure,
 )
-from neuroalign.packing.scaling import MANNA_3D, scaled_table
+from neuroalign.packing.scaling import scaled_table
 
 
 def labelled(fig: Figure) -> None:

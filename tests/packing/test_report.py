@@ -3,11 +3,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from neuroalign.packing.compare import CompareConfig
+from neuroalign.packing.config import CompareConfig, PackingConfig, ScalingConfig, ScanConfig
 from neuroalign.packing.report import compare_report, fss_report, run_report, scan_report
-from neuroalign.packing.scaling import ScalingConfig
-from neuroalign.packing.scan import ScanConfig
-from neuroalign.packing.simulation import PackingConfig
 
 SMALL = {"d": 2, "eps": 0.05, "steps": 40, "record_every": 5}
 

@@ -4,14 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neuroalign.packing.scaling import (
-    MANNA_3D,
-    Exponents,
-    ScalingConfig,
-    collapse_quality,
-    fit_collapse,
-    scaled_table,
-)
+from neuroalign.packing.config import MANNA_3D, Exponents, ScalingConfig
+from neuroalign.packing.scaling import collapse_quality, fit_collapse, scaled_table
 
 
 def fss_data(phi_c=0.63, exps=MANNA_3D, d=3):

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neuroalign.packing.scan import ScanConfig, estimate_phi_c, scan_phi
+from neuroalign.packing.config import ScanConfig
+from neuroalign.packing.scan import estimate_phi_c, scan_phi
 
 
 def synthetic(phi_c=0.62, amplitude=3.0, beta=0.84, seeds=3):

@@ -6,13 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from neuroalign.packing.scan import ScanConfig
-from neuroalign.packing.simulation import (
-    PackingConfig,
-    PackingSimulation,
-    packing_config,
-    simulate,
-)
+from neuroalign.packing.config import PackingConfig, ScanConfig, packing_config
+from neuroalign.packing.simulation import PackingSimulation, simulate
 from neuroalign.packing.structure import bond_order_2d
 
 
