@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["add_subparser", "loud_model_warnings", "not_landed", "print_table"]
+__all__ = ["add_subparser", "loud_model_warnings", "print_table"]
 
 
 def add_subparser(
@@ -32,19 +32,6 @@ def add_subparser(
 def print_table(table: Any, digits: int = 3) -> None:
     """Print a DataFrame without its index, floats to ``digits`` decimals."""
     print(table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"))
-
-
-def not_landed(parser: argparse.ArgumentParser, issue: str) -> None:
-    """Make a sub-command say plainly that its issue has not landed, and exit non-zero."""
-
-    def run(args: argparse.Namespace) -> int:
-        print(
-            f"neuroalign {parser.prog.split()[-1]}: not available yet ({issue} has not landed)",
-            file=sys.stderr,
-        )
-        return 3
-
-    parser.set_defaults(func=run)
 
 
 @contextlib.contextmanager

@@ -65,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
     if result.model is not None:
         print(f"model\t{result.model.identifier}: {result.model.weights}")
     if result.v4_table is not None:
-        print(result.v4_table.to_string())
+        from neuroalign.neural_benchmarks import format_table
+
+        print(f"V4 layer chosen on Cowley 2023 session {cfg.v4_session} (training data only):")
+        print(format_table(result.v4_table))
     if result.plugin is not None:
         print(f"wrote\t{result.plugin}")
     for note in result.notes:
