@@ -63,7 +63,7 @@ from neuroalign.geometry.capacity import (  # noqa: E402
 from neuroalign.io import atomic_write  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import load, machine_header, ratio  # noqa: E402
+from _report import load, machine_header, ratio, results_path, speed_summary  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "capacity_vs_replicamft.md"
 
@@ -226,6 +226,7 @@ def anchor_case(ref: Reference, P: int, m: int, N: int, kappa: float, n_t: int) 
     normalised, _, _, _ = prepare_manifolds(mans, center_correlation=False)
     rs = np.random.RandomState(0)
     t_vecs = [rs.randn(S.shape[1] + 1, n_t) for S in normalised]
+    before = load()
     start = time.perf_counter()
     theirs = ref.anchor(normalised, kappa, n_t, t_vecs)
     t_ref = time.perf_counter() - start
@@ -234,7 +235,8 @@ def anchor_case(ref: Reference, P: int, m: int, N: int, kappa: float, n_t: int) 
     t_ours = time.perf_counter() - start
     mine = np.c_[ours.capacity, ours.radius, ours.dimension]
     diff = float(np.max(np.abs(mine - theirs) / np.abs(theirs)))
-    return {"P": P, "m": m, "N": N, "kappa": kappa, "t_ref": t_ref, "t_ours": t_ours, "diff": diff}
+    return {"P": P, "m": m, "N": N, "kappa": kappa, "t_ref": t_ref, "t_ours": t_ours, "diff": diff,
+            "load": f"{before} -> {load()}"}  # fmt: skip
 
 
 def ours_whole(P: int, m: int, N: int, kappa: float, n_t: int, seed: int, t_vectors=None) -> dict:
@@ -498,11 +500,23 @@ def main(argv: list[str] | None = None) -> int:
         *seed_lines,
         NOTES,
     ]
+    summary = [
+        ("capacity: anchor step, same inputs", "replicaMFT `each_manifold_analysis_D1`",
+         f"{r['P']} x {r['m']} x {r['N']}, n_t {args.n_t}", r["t_ref"], r["t_ours"], r["load"])
+        for r in anchor_rows
+    ] + [
+        ("capacity: whole analysis", "replicaMFT `manifold_analysis_corr`",
+         f"{P} x {m} x {N}, n_t {args.n_t}", t["seconds"], o["seconds"],
+         f"{t.get('load', 'not recorded')}; {o['load']}")
+        for P, m, N, _kappa, t, o in whole_rows
+    ]  # fmt: skip
+    lines += speed_summary(summary)
     text = "\n".join(lines)
-    with atomic_write(args.out) as handle:
+    out = results_path(args.out, RESULTS, args.quick)
+    with atomic_write(out) as handle:
         handle.write(text)
     print(text)
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0
 
 
