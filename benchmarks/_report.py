@@ -10,10 +10,21 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["PROVISIONAL", "cpu_name", "load", "machine_header", "ratio"]
+__all__ = [
+    "PROVISIONAL",
+    "QUICK_RESULTS",
+    "SUMMARY_TITLE",
+    "cpu_name",
+    "load",
+    "machine_header",
+    "ratio",
+    "results_path",
+    "speed_summary",
+]
 
 #: Said in every results file measured on the shared development machine.
 PROVISIONAL = (
@@ -42,6 +53,45 @@ def load() -> str:
 def ratio(reference_s: float, ours_s: float) -> str:
     """``"12.3x"``: how many times faster neuroalign was (reference time / ours)."""
     return f"{reference_s / ours_s:.1f}x"
+
+
+#: Where ``--quick`` runs write their results files: smoke tests, never the figures in
+#: ``benchmarks/results`` (``summarize.py QUICK_RESULTS`` prints their table).
+QUICK_RESULTS = Path(tempfile.gettempdir()) / "neuroalign-bench-quick"
+
+
+def results_path(out: Path, default: Path, quick: bool) -> Path:
+    """``out``, except that a ``--quick`` run aimed at the default results file writes to
+    :data:`QUICK_RESULTS` instead."""
+    if quick and Path(out) == default:
+        QUICK_RESULTS.mkdir(parents=True, exist_ok=True)
+        return QUICK_RESULTS / default.name
+    return Path(out)
+
+
+#: The section of every results file that ``summarize.py`` turns into the README's speed table.
+SUMMARY_TITLE = "## Speed summary"
+
+
+def speed_summary(rows: list[tuple[str, str, str, float, float, str]]) -> list[str]:
+    """The results file's speed summary: one line per headline figure.
+
+    Args:
+        rows: (analysis, anchor tool, sizes, anchor seconds, neuroalign seconds, machine load
+            while they ran) per figure; the ratio is computed here.
+    """
+    lines = [
+        SUMMARY_TITLE,
+        "",
+        "| analysis | anchor | sizes | anchor s | neuroalign s | speed-up | load (1/5/15 min) |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for analysis, anchor, sizes, t_anchor, t_ours, machine_load in rows:
+        lines.append(
+            f"| {analysis} | {anchor} | {sizes} | {t_anchor:.3g} | {t_ours:.3g} | "
+            f"{ratio(t_anchor, t_ours)} | {machine_load} |"
+        )
+    return [*lines, ""]
 
 
 def machine_header(title: str, command: str, threads: str | int) -> Callable[[], list[str]]:

@@ -32,6 +32,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _report import PROVISIONAL, load, results_path, speed_summary  # noqa: E402
+
+RESULTS = HERE / "results" / "extract_vs_brainscore.md"
 DEFAULT_LAYERS = "layer2,layer3,layer4,avgpool"
 
 
@@ -118,9 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--session", default="201025")
     parser.add_argument("--workdir", default=None, help="where the .npy files go (default tmp)")
-    parser.add_argument("--out", default=str(HERE / "results" / "extract_vs_brainscore.md"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--quick", action="store_true", help="128 images, the avgpool layer")
     parser.add_argument("--worker", choices=("neuroalign", "brainscore"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.layers = 128, "avgpool"
     os.environ.setdefault("NEUROALIGN_MIRROR", str(HERE.parents[1] / "shared" / "data"))
     if args.worker:
         worker(args.worker, args)
@@ -130,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = tempfile.TemporaryDirectory(prefix="extract-bench-")
         args.workdir = tmp.name
     started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = load()
     results = {}
     for side in ("brainscore", "neuroalign"):
         print(f"running {side} ...", flush=True)
@@ -150,13 +158,13 @@ def main(argv: list[str] | None = None) -> int:
             "max_abs": float(np.max(np.abs(b))),
         }
     ratio = results["brainscore"]["wall_s"] / results["neuroalign"]["wall_s"]
-    load = os.getloadavg()[0]
+    end_load = os.getloadavg()[0]
     lines = [
         "# Activation extraction: neuroalign vs Brain-Score `PytorchWrapper`",
         "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC",
         f"- device: CPU, {platform.machine()}, {os.cpu_count()} cores visible (shared with other "
-        f"jobs; load average {load:.1f} at the end), torch threads "
+        f"jobs; load average {end_load:.1f} at the end), torch threads "
         f"{results['neuroalign']['threads']}",
         "- command: `python benchmarks/extract_vs_brainscore.py "
         + " ".join(a for a in (argv if argv is not None else sys.argv[1:]))
@@ -165,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         f"stimuli: Cowley et al. 2023 session {args.session}, first {args.n} images (112 px "
         f"JPEGs); preprocessing: resize to 224 (PIL bilinear), ImageNet mean/std, both sides; "
         f"batch size {args.batch_size}; layers {args.layers}",
+        f"- status: {PROVISIONAL}",
         "- each side in its own process; wall time of the extraction call only (model built, "
         "stimulus set loaded before); peak RSS of the whole process",
         "",
@@ -208,9 +217,17 @@ def main(argv: list[str] | None = None) -> int:
             "takes well over the 10-minute budget; run without --n for the full comparison.",
             "",
         ]
+    lines += speed_summary(
+        [
+            ("activation extraction", "Brain-Score `PytorchWrapper`",
+             f"ResNet-50, {args.n} images, layers {args.layers}", results["brainscore"]["wall_s"],
+             results["neuroalign"]["wall_s"], f"{load_before} -> {load()}")
+        ]
+    )  # fmt: skip
     from neuroalign.io import atomic_write
 
-    with atomic_write(Path(args.out)) as handle:
+    out = results_path(args.out, RESULTS, args.quick)
+    with atomic_write(out) as handle:
         handle.write("\n".join(lines))
     print("\n".join(lines))
     if tmp is not None:

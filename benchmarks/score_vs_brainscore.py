@@ -14,16 +14,17 @@ and prints scores, wall-clock times and speed-ups, then writes
 ``benchmarks/results/score_vs_brainscore.md``. Requirements checked: |PLS difference| < 0.005
 and neuroalign >= 20x faster.
 
+Both tools run with the same number of BLAS and torch threads (``--threads``, default 2).
+
 Run:  .venv/bin/python benchmarks/score_vs_brainscore.py [--session 210325] [--repeats 3]
+(``--quick``: the avgpool layer only, one repeat.)
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import os
-import platform
 import statistics
 import sys
 import time
@@ -43,17 +44,10 @@ from neuroalign.extract import extract_activations, load_model  # noqa: E402
 from neuroalign.io import atomic_write  # noqa: E402
 from neuroalign.preprocessing import Preprocessing  # noqa: E402
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _report import load, machine_header, results_path, speed_summary  # noqa: E402
+
 RESULTS = REPO / "benchmarks" / "results" / "score_vs_brainscore.md"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _timed(fn, repeats: int = 1):
@@ -70,12 +64,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session", default="210325")
     parser.add_argument("--layers", default="avgpool,layer4")
     parser.add_argument("--repeats", type=int, default=3, help="timing repeats for neuroalign")
+    parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads, both")
+    parser.add_argument("--quick", action="store_true", help="avgpool only, one repeat")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.layers, args.repeats = "avgpool", 1
 
     import torch
     from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
     from brainscore_vision import load_metric
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(args.threads)
+    header = machine_header(
+        "neuroalign score vs Brain-Score `pls` metric",
+        f"python benchmarks/score_vs_brainscore.py --session {args.session} --layers "
+        f"{args.layers} --repeats {args.repeats} --threads {args.threads}",
+        threads=f"{args.threads} (BLAS via threadpoolctl and torch, both tools)",
+    )
+    with threadpool_limits(limits=args.threads):
+        return _run(args, header, torch, NeuroidAssembly, load_metric)
+
+
+def _run(args, header, torch, NeuroidAssembly, load_metric) -> int:
 
     responses = load_cowley2023(sessions=[args.session])[args.session]
     stimuli = responses.attrs["stimulus_set"]
@@ -107,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             dims=["presentation", "neuroid"],
         )
+        before = load()
         bs, t_bs = _timed(lambda f=features: metric(f, responses))
         ours_pls, t_pls = _timed(
             lambda f=features: cross_validated_score(f, responses, "pls", seed=1), args.repeats
@@ -125,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             "t_pls": t_pls,
             "na_ridge": ours_ridge.center,
             "t_ridge": t_ridge,
+            "load": f"{before} -> {load()}",
         }
         row["diff"] = abs(row["na_pls"] - row["bs_pls"])
         row["speedup_pls"] = t_bs / t_pls
@@ -143,22 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"PLS agreement < 0.005: {'PASS' if ok_agree else 'FAIL'}; speed-up >= 20x where "
           f"Brain-Score takes >= 60 s: {'PASS' if ok_speed else 'FAIL'}")  # fmt: skip
     if not args.no_write:
-        _write(args, rows, t_extract, ok_agree, ok_speed, torch.get_num_threads())
+        _write(args, header, rows, t_extract, ok_agree, ok_speed, len(responses))
     return 0 if ok_agree else 1
 
 
-def _write(args, rows, t_extract, ok_agree, ok_speed, threads) -> None:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+def _write(args, header, rows, t_extract, ok_agree, ok_speed, n_stimuli) -> None:
     lines = [
-        "# neuroalign score vs Brain-Score `pls` metric",
-        "",
-        f"- date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}",
-        f"- device: CPU only, {_cpu()}, {os.cpu_count()} cores visible, torch threads {threads}, "
-        f"load average at the end {', '.join(f'{v:.1f}' for v in load)} (machine shared with "
-        "other jobs: absolute times are noisy, ratios less so)",
-        f"- command: `.venv/bin/python benchmarks/score_vs_brainscore.py --session {args.session} "
-        f"--layers {args.layers} --repeats {args.repeats}`",
-        f"- versions: neuroalign {neuroalign.__version__}, python {platform.python_version()}",
+        *header(),
+        f"- versions: neuroalign {neuroalign.__version__}",
         f"- data: Cowley et al. 2023 V4 session {args.session}; features: random-init ResNet-18 "
         "(torchvision, seed 0) on the 112 px images, float64; extraction "
         f"{t_extract:.1f} s (not timed below)",
@@ -169,15 +176,15 @@ def _write(args, rows, t_extract, ok_agree, ok_speed, threads) -> None:
         f"PLS in kernel form from one Gram matrix); median of {args.repeats} runs",
         "",
         "| layer | features | Brain-Score pls r (± err) | neuroalign pls r (± err) | abs. diff | "
-        "Brain-Score s | neuroalign pls s | speed-up | neuroalign ridge r | ridge s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "Brain-Score s | neuroalign pls s | speed-up | neuroalign ridge r | ridge s | load |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
         lines.append(
             f"| {r['layer']} | {r['n_features']} | {r['bs_pls']:.6f} (± {r['bs_err']:.4f}) | "
             f"{r['na_pls']:.6f} (± {r['na_err']:.4f}) | {r['diff']:.1e} | {r['t_bs']:.2f} | "
             f"{r['t_pls']:.3f} | {r['speedup_pls']:.0f}x | {r['na_ridge']:.4f} | "
-            f"{r['t_ridge']:.3f} |"
+            f"{r['t_ridge']:.3f} | {r['load']} |"
         )
     lines += [
         "",
@@ -196,9 +203,18 @@ def _write(args, rows, t_extract, ok_agree, ok_speed, threads) -> None:
         "compared with ridge (scikit-learn, himalaya) in `ridge_vs_sklearn.md`.",
         "",
     ]
-    with atomic_write(RESULTS) as handle:
+    lines += speed_summary(
+        [
+            ("PLS predictivity, 10 splits", "Brain-Score `pls` metric",
+             f"{n_stimuli} stimuli x {r['n_features']} features ({r['layer']})", r["t_bs"],
+             r["t_pls"], r["load"])
+            for r in rows
+        ]
+    )  # fmt: skip
+    out = results_path(args.out, RESULTS, args.quick)
+    with atomic_write(out) as handle:
         handle.write("\n".join(lines))
-    print(f"wrote {RESULTS}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import PROVISIONAL, load, results_path, speed_summary
+
 import neuroalign  # noqa: F401  (before torchvision)
 from neuroalign.augment import augment_views, get_recipe
 from neuroalign.backbones import create_ssl_model
@@ -212,16 +215,31 @@ def main(argv=None) -> int:
         help="2048-256 head for every config (default: the recipe's head)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--quick", action="store_true", help="resnet18 at 32 px, batch 8 x 2 views, 1 step"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.configs, args.steps, args.warmup = ["resnet18:32:8:2"], 1, 0
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    rows = []
+    rows, summary = [], []
     for text in args.configs:
         cfg = Config.parse(text)
         print(f"timing {text} on {device} ...", flush=True)
+        before = load()
         res = run_config(cfg, args, device)
         ours, anchor = res["ours"], res["anchor"]
+        sizes = f"{cfg.arch}, {cfg.size} px, batch {cfg.batch} x {cfg.views} views"
+        machine_load = f"{before} -> {load()}"
+        summary += [
+            ("CLAMP training step", "torchvision v2 per-image augmentation", sizes,
+             1 / anchor["view_images_per_s"], 1 / ours["view_images_per_s"], machine_load),
+            ("view augmentation", "torchvision v2 per image", sizes,
+             1 / anchor["aug_view_images_per_s"], 1 / ours["aug_view_images_per_s"],
+             machine_load),
+        ]  # fmt: skip
         f = ours["fractions"]
         row = (
             f"| {cfg.arch}{' (CIFAR stem)' if cfg.cifar else ''} | {cfg.size} | {cfg.batch} x "
@@ -252,6 +270,7 @@ def main(argv=None) -> int:
             f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
             f"- device: {device_text}; torch {torch.__version__}",
             f"- command: `python {' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])}`",
+            f"- status: {PROVISIONAL}",
             f"- timed steps: {args.steps} per path after {args.warmup} warm-up step(s); a step = "
             "augment m x B views + forward + CLAMP loss + backward + LARS step",
             "- anchor: torchvision.transforms.v2 per image and view (single process, i.e. one "
@@ -265,12 +284,14 @@ def main(argv=None) -> int:
             "time. The backward column includes the (small) backward of the loss.",
             "",
             *([] if device.type == "cuda" else [NO_GPU_NOTE, ""]),
+            *speed_summary(summary),
         ]
     )
     if args.output:
-        with atomic_write(args.output) as handle:
+        out = results_path(args.output, RESULTS, args.quick)
+        with atomic_write(out) as handle:
             handle.write(text)
-        print(f"wrote {args.output}")
+        print(f"wrote {out}")
     return 0
 
 

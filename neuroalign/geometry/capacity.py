@@ -41,7 +41,7 @@ bound); a line segment of half-length R (in units of its centre norm) has
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -424,35 +424,143 @@ def _corr_cost_grad(W: np.ndarray, X: np.ndarray, C: np.ndarray) -> tuple[np.nda
     return cost, 2.0 * grad
 
 
-def _optimise_frame(
+def _lbfgs(
+    fun: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    x0: np.ndarray,
+    *,
+    max_iter: int,
+    gtol: float,
+    ftol: float,
+    memory: int = 10,
+    max_trials: int = 30,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minimise R independent smooth functions at once by L-BFGS (Nocedal & Wright, alg. 7.5).
+
+    Args:
+        fun: ``fun(x, rows)`` -> (costs (R',), gradients (R', d)) of the problems ``rows`` at
+            the points ``x`` (R', d); called once per line-search trial for all unfinished
+            problems, so a vectorised ``fun`` pays its fixed cost once for all R.
+        x0: starting points (R, d).
+        max_iter, gtol, ftol: a problem stops after ``max_iter`` iterations, once its largest
+            gradient entry is below ``gtol``, when an iteration lowers its cost by less than
+            ``ftol * max(|f|, 1)`` (scipy's L-BFGS-B criteria) or when its line search finds
+            no decrease.
+        memory: correction pairs kept per problem.
+
+    Each problem keeps its own correction pairs, initial Hessian scale and step: the iterates
+    are those of R separate runs, only the function calls are shared. The line search finds a
+    step satisfying the weak Wolfe conditions (sufficient decrease c1 = 1e-3, curvature
+    c2 = 0.9, L-BFGS-B's constants) by bracketing: extrapolation x4 while the slope is still
+    steep, bisection once bracketed (a quadratic fit when the first trial overshoots); the
+    first step of a run has unit length.
+
+    Returns:
+        The final points (R, d) and the number of iterations of each problem (R,).
+    """
+    c1, c2 = 1e-3, 0.9
+    x = np.array(x0, dtype=np.float64)
+    R, d = x.shape
+    f, g = fun(x, np.arange(R))
+    S = np.zeros((memory, R, d))
+    Y = np.zeros((memory, R, d))
+    rho = np.zeros((memory, R))  # 0 marks an empty or skipped pair
+    gamma = np.zeros(R)  # initial inverse-Hessian scale s.y / y.y of the newest pair
+    n_iter = np.zeros(R, dtype=int)
+    active = np.abs(g).max(axis=1) >= gtol
+    for it in range(max_iter):
+        rows = np.flatnonzero(active)
+        if rows.size == 0:
+            break
+        sel = slice(None) if rows.size == R else rows  # views while every problem runs
+        f0, x0r, g0 = f[sel].copy(), x[sel].copy(), g[sel].copy()
+        # two-loop recursion: dirn = -H g
+        q = g0.copy()
+        slots = [(it - 1 - j) % memory for j in range(min(it, memory))]  # newest first
+        alphas = []
+        for j in slots:
+            a = rho[j, sel] * np.einsum("rd,rd->r", S[j, sel], q)
+            q -= a[:, None] * Y[j, sel]
+            alphas.append(a)
+        scaled = gamma[sel] > 0
+        q *= np.where(scaled, gamma[sel], 1.0)[:, None]
+        for j, a in zip(reversed(slots), reversed(alphas)):
+            b = rho[j, sel] * np.einsum("rd,rd->r", Y[j, sel], q)
+            q += (a - b)[:, None] * S[j, sel]
+        dirn = -q
+        slope = np.einsum("rd,rd->r", g0, dirn)
+        uphill = ~(slope < 0)
+        dirn[uphill] = -g0[uphill]
+        slope[uphill] = -np.einsum("rd,rd->r", g0[uphill], g0[uphill])
+        scaled &= ~uphill
+        step = np.where(scaled, 1.0, 1.0 / np.maximum(np.linalg.norm(dirn, axis=1), 1e-300))
+        # weak-Wolfe line search by bracketing [lo, hi], all problems in one call per trial
+        lo, hi = np.zeros(rows.size), np.full(rows.size, np.inf)
+        x_new, f_new, g_new = x0r.copy(), f0.copy(), g0.copy()
+        found = np.zeros(rows.size, dtype=bool)  # a point of sufficient decrease was found
+        pending = np.ones(rows.size, dtype=bool)
+        for _ in range(max_trials):
+            p = np.flatnonzero(pending)
+            trial = x0r[p] + step[p, None] * dirn[p]
+            f_t, g_t = fun(trial, rows[p])
+            decrease = np.isfinite(f_t) & (f_t <= f0[p] + c1 * step[p] * slope[p])
+            flat = np.einsum("rd,rd->r", g_t, dirn[p]) >= c2 * slope[p]
+            ok = p[decrease]
+            x_new[ok], f_new[ok], g_new[ok], found[ok] = (
+                trial[decrease],
+                f_t[decrease],
+                g_t[decrease],
+                True,
+            )
+            pending[p[decrease & flat]] = False
+            hi[p[~decrease]] = step[p[~decrease]]
+            lo[p[decrease & ~flat]] = step[p[decrease & ~flat]]
+            s = step[p]
+            nxt = np.where(np.isfinite(hi[p]), 0.5 * (lo[p] + hi[p]), 4.0 * s)
+            curvature = 2.0 * (f_t - f0[p] - slope[p] * s)
+            fit = np.where(
+                curvature > 0, -slope[p] * s * s / np.where(curvature > 0, curvature, 1), s
+            )
+            first = ~decrease & (lo[p] == 0)
+            step[p] = np.where(first, np.clip(fit, 0.1 * s, 0.5 * s), nxt)
+            if not pending.any():
+                break
+        s_k, y_k = x_new - x0r, g_new - g0
+        sy = np.einsum("rd,rd->r", s_k, y_k)
+        yy = np.einsum("rd,rd->r", y_k, y_k)
+        good = found & (sy > 1e-15 * yy)
+        slot = it % memory
+        S[slot, sel], Y[slot, sel] = s_k, y_k
+        rho[slot, sel] = np.where(good, 1.0 / np.where(good, sy, 1.0), 0.0)
+        gamma[sel] = np.where(good, sy / np.maximum(yy, 1e-300), gamma[sel])
+        progress = (f0 - f_new) / np.maximum(np.maximum(np.abs(f0), np.abs(f_new)), 1.0)
+        x[sel], f[sel], g[sel] = x_new, f_new, g_new
+        n_iter[sel] += 1
+        done = ~found | (progress <= ftol) | (np.abs(g_new).max(axis=1) < gtol)
+        active[rows[done]] = False
+    return x, n_iter
+
+
+def _optimise_frames(
     X: np.ndarray, C: np.ndarray, V0: np.ndarray, max_iter: int = 300
 ) -> np.ndarray:
-    """Minimise the centre-correlation cost over K-frames from V0 (n, K); orthonormal result.
+    """Minimise the centre-correlation cost from R starting K-frames V0 (R, n, K) at once;
+    orthonormal results (R, n, K).
 
     The cost is invariant to W -> W R (it depends on span(W) only), so the orthonormality
     constraint of the reference (optimisation on the Stiefel manifold) is replaced by an
-    unconstrained L-BFGS on W followed by orthonormalisation; the minimiser is the same.
-    (Minimising all random starts as one stacked problem, or in an affine chart of the
-    Grassmannian, was tried: each needed more iterations and reached different local minima,
-    i.e. a different K, more often than one L-BFGS per start.)
+    unconstrained L-BFGS on W followed by orthonormalisation; the minimiser is the same. Each
+    start is a separate L-BFGS run with scipy's L-BFGS-B settings (10 correction pairs,
+    gradient tolerance 1e-6, relative cost decrease 1e-10, at most ``max_iter`` iterations);
+    the R runs share one vectorised cost and gradient call per step (:func:`_lbfgs`).
     """
-    from scipy.optimize import minimize
+    R, n, K = V0.shape
 
-    shape = (1, *V0.shape)
+    def fun(w: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cost, grad = _corr_cost_grad(w.reshape(-1, n, K), X, C)
+        return cost, grad.reshape(len(rows), -1)
 
-    def fun(w: np.ndarray) -> tuple[float, np.ndarray]:
-        cost, grad = _corr_cost_grad(w.reshape(shape), X, C)
-        return float(cost[0]), grad.ravel()
-
-    res = minimize(
-        fun,
-        V0.ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "gtol": 1e-6, "ftol": 1e-10},
-    )
-    Q, _ = np.linalg.qr(res.x.reshape(V0.shape))
-    return Q
+    W, _ = _lbfgs(fun, V0.reshape(R, -1), max_iter=max_iter, gtol=1e-6, ftol=1e-10)
+    return np.linalg.qr(W.reshape(R, n, K))[0]
 
 
 def remove_center_correlations(
@@ -471,11 +579,17 @@ def remove_center_correlations(
             components of the centres needed to reach 95 % variance, capped at P - 2 (the
             reference has no cap; K = P - 1 would remove the centres entirely).
 
-    As in the reference, ranks are tried in order (each K starting from the best (K-1)-frame
-    plus one random direction), the search stops after the residual correlation rose three
-    times in a row, and the K with the smallest residual correlation is returned. The
-    reference optimises on the Stiefel manifold with pymanopt's conjugate gradient; here the
-    same cost is minimised with L-BFGS over free frames (the cost depends on span(V) only).
+    Ranks are tried in order, the search stops after the residual correlation rose three times
+    in a row, and the K with the smallest residual correlation is returned, as in the
+    reference. Each K starts from the best (K-1)-frame plus one random direction, as the
+    reference's ``fun_FA`` builds its starts (its pymanopt call then ignores them and starts
+    from a random frame); the same cost is minimised with L-BFGS over free frames (the cost
+    depends on span(V) only), the ``n_reps`` starts of a rank together (:func:`_lbfgs`),
+    where the reference runs pymanopt's conjugate gradient on the Stiefel manifold.
+
+    The residual correlations of neighbouring K are often within 1 % of each other, so which
+    K wins depends on the local minima the random starts reach: K varies with ``rng`` here, as
+    it does with the seed in the reference (benchmarks/results/capacity_vs_replicamft.md).
 
     Returns:
         (basis (N, K) orthonormal directions to project out, mean |correlation| of the
@@ -506,8 +620,7 @@ def remove_center_correlations(
             V0 = sX[:, None] if V1 is None else np.column_stack([sX, V1])
             starts.append(np.linalg.qr(V0)[0])
         with _single_threaded():
-            C = X @ X.T
-            Vs = np.stack([_optimise_frame(X, C, V0) for V0 in starts])
+            Vs = _optimise_frames(X, X @ X.T, np.stack(starts))
         resid = X[None] - (X[None] @ Vs) @ Vs.transpose(0, 2, 1)
         stability = (np.linalg.norm(resid, axis=2) / row_norm).min(axis=1)
         stability = np.where(np.isfinite(stability), stability, -np.inf)

@@ -160,3 +160,22 @@ def test_real_data_monkey_vs_human_it_matches_rsatoolbox(shared_data):
         assert compare_rdms(monkey, human, method) == pytest.approx(ref, abs=1e-10)
     # the two species' IT RDMs are clearly related (Kriegeskorte et al. 2008, Fig. 1)
     assert compare_rdms(monkey, human, "spearman") > 0.2
+
+
+def test_plain_spearman_equals_the_weighted_engine_with_ties_and_constants():
+    """The one-off comparison's numpy path gives what the weighting engine gives with unit
+    weights (and scipy's spearmanr): rows with ties, without ties, and a constant row."""
+    from scipy.stats import spearmanr
+
+    from neuroalign.rsa.compare import _plain_spearman, weighted_similarity
+
+    rng = np.random.default_rng(11)
+    u = np.stack([rng.random(45), np.round(rng.random(45), 1), np.full(45, 0.3)])
+    v = np.stack([np.round(rng.random(45), 2), rng.random(45)])
+    plain = _plain_spearman(u, v)
+    engine = weighted_similarity(u, v, np.ones((2, 45)), "spearman")[0]
+    np.testing.assert_allclose(plain, engine, atol=1e-12, equal_nan=True)
+    assert np.isnan(plain[2]).all()
+    for i in range(2):
+        for j in range(2):
+            assert plain[i, j] == pytest.approx(spearmanr(u[i], v[j])[0], abs=1e-12)
