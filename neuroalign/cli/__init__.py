@@ -21,6 +21,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 SUBCOMMANDS: dict[str, str] = {
     "data": "data",
     "train": "train",
+    "plot-run": "plot_run",
     "probe": "probe",
     "extract": "extract",
     "register": "register",

@@ -13,38 +13,43 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 __all__ = [
-    "QUANTITY_TITLES",
+    "QUANTITIES",
     "TRACKERS",
     "MetricName",
     "layer_label",
     "metric_name",
     "module_name",
     "parse_metric_name",
+    "quantity_axis",
     "quantity_title",
 ]
 
 #: The built-in trackers, in the order their panels are drawn.
 TRACKERS = ("packing", "dimension", "alignment")
 
-#: The title of a quantity's panel (``plot-run``); quantities not listed get their key in words.
-QUANTITY_TITLES: dict[str, str] = {
-    "mean_radius": "Mean sub-manifold radius (r_s = 1)",
-    "mean_radius_rs": "Mean sub-manifold radius (with r_s)",
-    "mean_size": "Mean sub-manifold size (RMS spread)",
-    "neighbour_count": "Neighbour count",
-    "overlap_fraction": "Overlapping pairs of sub-manifolds (fraction)",
-    "overlap_fraction_intra": "Overlapping same-class pairs (fraction)",
-    "overlap_fraction_inter": "Overlapping different-class pairs (fraction)",
-    "mean_distance": "Mean centroid distance",
-    "mean_cosine": "Mean centroid cosine similarity",
-    "participation_ratio": "Participation ratio",
-    "effective_rank": "Effective rank (Roy & Vetterli)",
-    "mutual_information": "I(R; Z) (matrix Renyi, bits)",
-    "v4_r": "V4 predictivity (ridge r, Cowley 2023)",
-    "v4_ev": "V4 ceiled explained variance (r² / ceiling)",
-    "it_monkey": "IT RSA vs monkey IT (Spearman)",
-    "it_human": "IT RSA vs human IT (Spearman)",
-    "seconds": "Cost of one call (s)",
+#: Quantity -> (panel title, y-axis label) for ``plot-run``; others get their key in words.
+QUANTITIES: dict[str, tuple[str, str]] = {
+    "loss": ("Training loss", "loss (the method's own units)"),
+    "knn_top1": ("kNN top-1 accuracy (test images)", "accuracy"),
+    "mean_radius": ("Mean sub-manifold radius (r_s = 1)", "radius"),
+    "mean_radius_rs": ("Mean sub-manifold radius (with r_s)", "radius"),
+    "mean_size": ("Mean sub-manifold size (RMS spread)", "size"),
+    "neighbour_count": ("Neighbour count", "neighbours per sub-manifold"),
+    "overlap_fraction": ("Overlapping sub-manifold pairs", "fraction of pairs"),
+    "overlap_fraction_intra": ("Overlapping same-class pairs", "fraction of pairs"),
+    "overlap_fraction_inter": ("Overlapping different-class pairs", "fraction of pairs"),
+    "mean_distance": ("Mean centroid distance", "distance"),
+    "mean_cosine": ("Mean centroid cosine similarity", "cosine"),
+    "participation_ratio": ("Participation ratio", "dimensions"),
+    "effective_rank": ("Effective rank (Roy & Vetterli)", "dimensions"),
+    "mutual_information": ("I(R; Z), matrix Renyi entropy", "bits"),
+    "v4_r": ("V4 predictivity (Cowley 2023, ridge)", "median Pearson r"),
+    "v4_ev": ("V4 ceiled explained variance", "r² / ceiling"),
+    "it_monkey": ("RSA with monkey IT (Kriegeskorte 2008)", "Spearman rho"),
+    "it_human": ("RSA with human IT (Kriegeskorte 2008)", "Spearman rho"),
+    "alpha": ("AdaDim alpha (uniformity weight)", "alpha"),
+    "beta": ("AdaDim beta (I(R; Z) weight)", "beta"),
+    "seconds": ("Cost of one tracker call", "seconds"),
 }
 
 _LAYER_LABELS = {"output": "embedding", "backbone": "representation"}
@@ -114,5 +119,14 @@ def module_name(model: Any, layer: str) -> str:
 
 
 def quantity_title(quantity: str) -> str:
-    """The panel title of a quantity (:data:`QUANTITY_TITLES`, else its key in words)."""
-    return QUANTITY_TITLES.get(quantity, quantity.replace("_", " ").capitalize())
+    """The panel title of a quantity (:data:`QUANTITIES`, else its key in words)."""
+    if quantity in QUANTITIES:
+        return QUANTITIES[quantity][0]
+    return quantity.replace("_", " ").capitalize()
+
+
+def quantity_axis(quantity: str) -> str:
+    """The y-axis label of a quantity (:data:`QUANTITIES`, else its key in words)."""
+    if quantity in QUANTITIES:
+        return QUANTITIES[quantity][1]
+    return quantity.replace("_", " ")
