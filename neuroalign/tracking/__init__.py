@@ -2,7 +2,9 @@
 
 Each tracker is a pure function ``(model, probe, **settings) -> {column: value}`` measured on a
 fixed probe set chosen once at the start (so that a change of a value is a change of the
-network), whose keys are columns of the run's metrics table (:mod:`~neuroalign.tracking.names`):
+network), whose keys are columns of the run's metrics table (:mod:`~neuroalign.tracking.names`).
+Default settings (probe sizes, layers, projection size) are in :mod:`neuroalign.defaults`
+(``TRACK_*``):
 
 - :func:`packing_metrics` (CLAMP Fig. 3): sub-manifold radius, size, neighbour count, overlaps
   and centroid distances of m augmented views of the probe images, on the embedding and the
@@ -22,13 +24,7 @@ network), whose keys are columns of the run's metrics table (:mod:`~neuroalign.t
 
 from __future__ import annotations
 
-from neuroalign.tracking.alignment import (
-    DEFAULT_IT_LAYERS,
-    DEFAULT_V4_FEATURES,
-    DEFAULT_V4_LAYERS,
-    AlignmentProbe,
-    alignment_metrics,
-)
+from neuroalign.tracking.alignment import AlignmentProbe, alignment_metrics
 from neuroalign.tracking.dimension import dimension_metrics
 from neuroalign.tracking.names import (
     TRACKERS,
@@ -38,18 +34,10 @@ from neuroalign.tracking.names import (
     parse_metric_name,
     quantity_title,
 )
-from neuroalign.tracking.packing import (
-    DEFAULT_PACKING_LAYERS,
-    PACKING_QUANTITIES,
-    packing_metrics,
-)
+from neuroalign.tracking.packing import PACKING_QUANTITIES, packing_metrics
 from neuroalign.tracking.probes import ProbeImages
 
 __all__ = [
-    "DEFAULT_IT_LAYERS",
-    "DEFAULT_PACKING_LAYERS",
-    "DEFAULT_V4_FEATURES",
-    "DEFAULT_V4_LAYERS",
     "PACKING_QUANTITIES",
     "TRACKERS",
     "AlignmentProbe",

@@ -29,23 +29,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuroalign.defaults import BRAINSCORE_SEED, REGION_LAYER_MAP, V4_SESSION
+from neuroalign.defaults import (
+    BRAINSCORE_SEED,
+    TRACK_IT_LAYERS,
+    TRACK_V4_FEATURES,
+    TRACK_V4_LAYERS,
+    V4_SESSION,
+)
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.tracking.names import metric_name, module_name
 
-__all__ = [
-    "DEFAULT_IT_LAYERS",
-    "DEFAULT_V4_FEATURES",
-    "DEFAULT_V4_LAYERS",
-    "AlignmentProbe",
-    "alignment_metrics",
-]
-
-#: Layers scored against V4 and IT when none are named: the ventral-stream commitment of a ResNet.
-DEFAULT_V4_LAYERS: tuple[str, ...] = (REGION_LAYER_MAP["V4"],)
-DEFAULT_IT_LAYERS: tuple[str, ...] = (REGION_LAYER_MAP["IT"],)
-#: Dimensions of the random projection of a layer before the V4 ridge.
-DEFAULT_V4_FEATURES = 256
+__all__ = ["AlignmentProbe", "alignment_metrics"]
 
 
 def _load_images(stimulus_set: Any, ids: Sequence[str], prep: Preprocessing) -> torch.Tensor:
@@ -129,9 +123,9 @@ def alignment_metrics(
     model: Any,
     probe: AlignmentProbe,
     *,
-    v4_layers: Sequence[str] = DEFAULT_V4_LAYERS,
-    it_layers: Sequence[str] = DEFAULT_IT_LAYERS,
-    v4_features: int | None = DEFAULT_V4_FEATURES,
+    v4_layers: Sequence[str] = TRACK_V4_LAYERS,
+    it_layers: Sequence[str] = TRACK_IT_LAYERS,
+    v4_features: int | None = TRACK_V4_FEATURES,
     seed: int = 0,
     preprocessing: Preprocessing | None = None,
     batch_size: int = 256,

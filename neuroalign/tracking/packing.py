@@ -18,14 +18,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from neuroalign.defaults import R_S
+from neuroalign.defaults import R_S, TRACK_PACKING_LAYERS
 from neuroalign.tracking.names import metric_name, module_name
 from neuroalign.tracking.probes import ProbeImages
 
-__all__ = ["DEFAULT_PACKING_LAYERS", "PACKING_QUANTITIES", "packing_metrics"]
-
-#: The embedding (the model's output) and the representation (an SSLModel's backbone output).
-DEFAULT_PACKING_LAYERS: tuple[str, ...] = ("output", "backbone")
+__all__ = ["PACKING_QUANTITIES", "packing_metrics"]
 
 #: The keys of :func:`~neuroalign.geometry.submanifold_summary` that are tracked.
 PACKING_QUANTITIES: tuple[str, ...] = (
@@ -45,7 +42,7 @@ def packing_metrics(
     model: Any,
     probe: ProbeImages,
     *,
-    layers: Sequence[str] = DEFAULT_PACKING_LAYERS,
+    layers: Sequence[str] = TRACK_PACKING_LAYERS,
     n_views: int = 4,
     recipe: Any = "cifar10",
     r_s: float = R_S,
