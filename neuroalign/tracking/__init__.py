@@ -35,6 +35,7 @@ from neuroalign.tracking.names import (
     quantity_title,
 )
 from neuroalign.tracking.packing import PACKING_QUANTITIES, packing_metrics
+from neuroalign.tracking.plot import plot_run, read_run_metrics, save_run_figure
 from neuroalign.tracking.probes import ProbeImages
 
 __all__ = [
@@ -49,5 +50,8 @@ __all__ = [
     "metric_name",
     "packing_metrics",
     "parse_metric_name",
+    "plot_run",
     "quantity_title",
+    "read_run_metrics",
+    "save_run_figure",
 ]
