@@ -93,18 +93,44 @@ def _field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _help_text(f: dataclasses.Field, default: Any) -> str:
+    """The field's help with its default appended, unless the help already says it.
+
+    A help text that mentions "default", or that explains an empty / ``None`` default ("empty
+    = ...", "none = ..."), is shown as written; otherwise "(default: X)" is appended once.
+    """
+    text = f.metadata.get("help", "")
+    low = text.lower()
+    empty = default is None or default == "" or default == ()
+    if "default" in low or (empty and ("none" in low or "empty" in low)):
+        return text
+    shown = "none" if empty else default
+    if isinstance(default, tuple) and default:
+        shown = ",".join(map(str, default))
+    return f"{text} (default: {shown})" if text else f"(default: {shown})"
+
+
 def add_config_arguments(
-    parser: argparse.ArgumentParser, cls: type, *, config_flag: bool = True
+    parser: argparse.ArgumentParser,
+    cls: type,
+    *,
+    config_flag: bool = True,
+    title: str | None = None,
 ) -> None:
-    """Add one ``--flag`` per field of dataclass ``cls`` (and ``--config FILE.yaml``)."""
+    """Add one ``--flag`` per field of dataclass ``cls`` (and ``--config FILE.yaml``).
+
+    The flags go with the parser's own options, or under the heading ``title`` when given.
+    Each flag's help shows its default once (see :func:`_help_text`).
+    """
     hints = _field_types(cls)
-    group = parser.add_argument_group(f"{cls.__name__} options")
+    group = parser.add_argument_group(title) if title else parser
     if config_flag:
         group.add_argument(
             "--config",
             type=Path,
             default=None,
-            help="YAML file of defaults for the options below (flags given here win)",
+            metavar="FILE.yaml",
+            help="YAML file of option: value defaults (flags given here win)",
         )
     for f in dataclasses.fields(cls):
         if not f.init:
@@ -114,18 +140,19 @@ def add_config_arguments(
         default = f.default if f.default is not dataclasses.MISSING else None
         if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
             default = f.default_factory()  # type: ignore[misc]
-        help_text = f.metadata.get("help", "")
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        help_text = f"{help_text} (default: {shown})" if help_text else f"(default: {shown})"
-        kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
+        kwargs: dict[str, Any] = {
+            "dest": f.name,
+            "default": argparse.SUPPRESS,
+            "help": _help_text(f, default),
+        }
         if tp is bool:
             group.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
         else:
-            choices = f.metadata.get("choices")
+            choices = f.metadata.get("choices")  # shown as {a,b,...} unless a metavar is given
             group.add_argument(
                 flag,
                 type=_converter(hints[f.name]),
-                metavar=f.metadata.get("metavar", f.name.upper()),
+                metavar=f.metadata.get("metavar", None if choices else f.name.upper()),
                 choices=choices,
                 **kwargs,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BRAINSCORE_SEED",
+    "COLLAPSE_THRESHOLD",
     "DEFAULT_LAYERS",
     "REGION_LAYER_MAP",
     "R_S",
@@ -30,6 +31,10 @@ DEFAULT_LAYERS: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4", "avgp
 #: CLAMP's radius scale r_s (Zhang, Heeger & Martiniani 2025; CIFAR-10 recipe 7.0, ImageNet
 #: recipes 8.5). Geometry of a neuroalign checkpoint uses the r_s it was trained with instead.
 R_S: float = 7.0
+
+#: A covariance eigenvalue below this fraction of the largest counts as a collapsed dimension
+#: (Jing, Vincent, LeCun & Tian, ICLR 2022).
+COLLAPSE_THRESHOLD: float = 1e-5
 
 #: Seed of Brain-Score's cross-validation splits (``random_state=1`` in its metrics): with it
 #: neuroalign's 10 x 90/10 splits are Brain-Score's own.

@@ -23,6 +23,7 @@ from typing import Any
 from neuroalign.io import atomic_path, atomic_write
 
 __all__ = [
+    "model_name",
     "model_record",
     "run_record",
     "save_figure",
@@ -33,11 +34,26 @@ __all__ = [
 ]
 
 
+def model_name(loaded: Any) -> str:
+    """The name to title a model's figures and tables with.
+
+    A checkpoint is named after its training run's folder, not after its file:
+    ``runs/clamp/checkpoints/last.pt`` -> ``clamp``, ``runs/clamp/checkpoints/init.pt`` ->
+    ``clamp (init)``; any other model by its identifier (``resnet18``, ``timm-vit_small``).
+    """
+    if not getattr(loaded, "file_sha256", None):
+        return str(getattr(loaded, "identifier", loaded))
+    path = Path(str(loaded.spec)).expanduser().resolve()
+    run = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    return run.name if path.stem == "last" else f"{run.name} ({path.stem})"
+
+
 def model_record(loaded: Any) -> dict[str, Any]:
     """Identity of a :class:`~neuroalign.extract.LoadedModel`: name, spec, digests, preprocessing."""
     prep = getattr(loaded, "preprocessing", None)
     return {
         "identifier": getattr(loaded, "identifier", None),
+        "name": model_name(loaded),
         "spec": getattr(loaded, "spec", None),
         "weights_sha256": getattr(loaded, "weights_sha256", None),
         "file_sha256": getattr(loaded, "file_sha256", None),

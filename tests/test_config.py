@@ -58,10 +58,30 @@ def test_unknown_yaml_key_is_an_error(tmp_path):
         load_config(Example, tmp_path / "missing.yaml")
 
 
-def test_help_shows_defaults(capsys):
-    parser = argparse.ArgumentParser()
-    add_config_arguments(parser, Example)
-    parser.print_help()
-    text = capsys.readouterr().out
-    assert "--model MODEL" in text and "model spec (default: resnet18)" in text
-    assert "--compile, --no-compile" in text
+@dataclass(frozen=True)
+class Explained:
+    layers: tuple[str, ...] = field(default=(), metadata={"help": "names (default: all)"})
+    device: str | None = field(default=None, metadata={"help": "none = CUDA when available"})
+    out: Path | None = field(default=None, metadata={"help": "output file"})
+    kind: str = field(default="a", metadata={"help": "kind", "choices": ("a", "b")})
+
+
+def _help(cls) -> str:
+    parser = argparse.ArgumentParser(prog="x")
+    add_config_arguments(parser, cls)
+    return " ".join(parser.format_help().split())
+
+
+def test_help_shows_each_default_once():
+    text = _help(Example)
+    assert "--model MODEL model spec (default: resnet18)" in text
+    assert "--layers LAYERS (default: layer3,layer4)" in text
+    assert "--compile, --no-compile (default: False)" in text
+    assert "--out OUT (default: none)" in text
+    assert "Example" not in text  # no group titled after the class
+    explained = _help(Explained)
+    assert "names (default: all)" in explained and "(default: )" not in explained
+    assert "--device DEVICE none = CUDA when available --out" in explained
+    assert "--out OUT output file (default: none)" in explained
+    assert "--kind {a,b} kind (default: a)" in explained
+    assert explained.count("default") == 4

@@ -60,3 +60,19 @@ def test_write_report_writes_every_file_and_keeps_the_backend(tmp_path):
         "run.json",
         "scores.csv",
     ]
+
+
+def test_model_name_is_the_training_run_not_the_file(tmp_path):
+    from types import SimpleNamespace
+
+    from neuroalign.provenance import model_name
+
+    def checkpoint(path):
+        return SimpleNamespace(identifier=path.stem, spec=str(path), file_sha256="0" * 64)
+
+    run = tmp_path / "runs" / "clamp-cifar10" / "checkpoints"
+    assert model_name(checkpoint(run / "last.pt")) == "clamp-cifar10"
+    assert model_name(checkpoint(run / "init.pt")) == "clamp-cifar10 (init)"
+    assert model_name(checkpoint(tmp_path / "mine" / "model.pt")) == "mine (model)"
+    built = SimpleNamespace(identifier="resnet18", spec="resnet18", file_sha256=None)
+    assert model_name(built) == "resnet18"

@@ -6,19 +6,30 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["add_subparser", "not_landed"]
+__all__ = ["add_subparser", "not_landed", "print_table"]
 
 
 def add_subparser(
-    subparsers: Any, name: str, help: str, description: str
+    subparsers: Any, name: str, description: str, help: str | None = None
 ) -> argparse.ArgumentParser:
-    """A sub-command parser with the house formatting (description shown verbatim)."""
+    """A sub-command parser with the house formatting (description shown verbatim).
+
+    ``help`` (the one line in ``neuroalign --help``) defaults to the command's line in
+    :data:`neuroalign.cli.SUBCOMMANDS`.
+    """
+    from neuroalign.cli import SUBCOMMANDS
+
     return subparsers.add_parser(
         name,
-        help=help,
+        help=help or SUBCOMMANDS[name],
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def print_table(table: Any, digits: int = 3) -> None:
+    """Print a DataFrame without its index, floats to ``digits`` decimals."""
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"))
 
 
 def not_landed(parser: argparse.ArgumentParser, issue: str) -> None:

@@ -26,9 +26,7 @@ examples:
 
 
 def add_parser(subparsers):
-    parser = add_subparser(
-        subparsers, "data", help="list, fetch and verify data sets", description=DESCRIPTION
-    )
+    parser = add_subparser(subparsers, "data", DESCRIPTION)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("list", help="the known data sets, their source and cache state")
     fetch = actions.add_parser("fetch", help="fetch, verify and unpack a data set (or 'all')")
@@ -39,49 +37,15 @@ def add_parser(subparsers):
 
 def run(args: argparse.Namespace) -> int:
     from neuroalign.data import DATASETS, data_home, mirror_location
+    from neuroalign.data.inventory import datasets_table, fetch_and_check
 
     if args.action == "list":
-        import pandas as pd
-
-        rows = []
-        for ds in DATASETS.values():
-            cached = sum((data_home() / ds.folder / f.name).exists() for f in ds.files)
-            rows.append(
-                {
-                    "name": ds.name,
-                    "files": len(ds.files),
-                    "cached": cached,
-                    "description": ds.description.split(";")[0],
-                }
-            )
-        print(pd.DataFrame(rows).to_string(index=False))
+        print(datasets_table().to_string(index=False))
         print(f"\ncache: {data_home()}\nmirror: {mirror_location() or '(none: public origins)'}")
         return 0
     if args.action == "fetch":
-        names = list(DATASETS) if args.name == "all" else [args.name]
-        for name in names:
-            print(_fetch(name))
+        for name in list(DATASETS) if args.name == "all" else [args.name]:
+            print(fetch_and_check(name))
         return 0
     args._parser.print_help()
     return 0
-
-
-def _fetch(name: str) -> str:
-    """Fetch one data set and load it once (which unpacks and checks its content)."""
-    from neuroalign import data
-
-    dataset = data.get_dataset(name)
-    paths = data.fetch_dataset(dataset.name)
-    if dataset.name == "cowley2023":
-        assemblies = data.load_cowley2023()
-        trials = data.load_cowley2023_trials()
-        shapes = ", ".join(f"{s} {a.shape[1]}x{a.shape[0]}" for s, a in assemblies.items())
-        detail = f"sessions (neurons x images): {shapes}; single trials: {sorted(trials)}"
-    elif dataset.name == "kriegeskorte2008":
-        k = data.load_kriegeskorte2008()
-        detail = f"{len(k.stimulus_set)} images, RDMs {sorted(k.brain_rdms)} + {len(k.model_rdms)} model RDMs"
-    else:
-        splits = ("train", "test")
-        sizes = {s: len(data.load_image_dataset(dataset.name, s)) for s in splits}
-        detail = f"images per split: {sizes}"
-    return f"{dataset.name}: {len(paths)} file(s) verified in {paths[0].parent}; {detail}"

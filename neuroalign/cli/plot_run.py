@@ -26,12 +26,7 @@ examples:
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser = add_subparser(
-        subparsers,
-        "plot-run",
-        help="plot a training run's loss, kNN and tracked quantities against step",
-        description=DESCRIPTION,
-    )
+    parser = add_subparser(subparsers, "plot-run", DESCRIPTION)
     parser.add_argument(
         "run_dirs", nargs="+", metavar="RUN_DIR", help="neuroalign train output folder(s)"
     )

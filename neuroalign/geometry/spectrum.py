@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from neuroalign.defaults import COLLAPSE_THRESHOLD
 from neuroalign.errors import DataError
 from neuroalign.geometry.dimension import _as_spectrum, covariance_spectrum
 
@@ -26,9 +27,6 @@ __all__ = [
     "eigenspectrum_table",
     "fit_power_law",
 ]
-
-#: Default relative threshold for a collapsed dimension: lambda_k / lambda_1 below this.
-COLLAPSE_THRESHOLD = 1e-5
 
 
 @dataclass(frozen=True)

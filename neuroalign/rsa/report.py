@@ -1,27 +1,26 @@
-"""Layer-by-reference RSA tables and the report of ``neuroalign rsa``.
+"""Layer-by-reference RSA tables and their figures.
 
-:func:`rsa_layer_scores` is the library entry point: given each layer's activations and some
-reference RDMs (e.g. monkey IT and human IT of Kriegeskorte et al. 2008), it computes each
-layer's RDM, compares it with every reference and bootstraps over stimuli (the same resamples
-for every layer and reference, so differences between layers are paired). :func:`write_report`
-turns that table into CSV / JSON files and figures.
+:func:`rsa_layer_scores`: given each layer's activations and some reference RDMs (e.g. monkey
+IT and human IT of Kriegeskorte et al. 2008), it computes each layer's RDM, compares it with
+every reference and bootstraps over stimuli (the same resamples for every layer and reference,
+so differences between layers are paired). :func:`plot_layer_scores` draws that table (one
+panel per reference, one line per model) and :func:`plot_rdms` shows RDMs with their stimulus
+categories; both return a matplotlib Figure and leave the backend alone. The whole analysis of
+a model, with its result folder, is :func:`neuroalign.rsa.workflow.run_rsa`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from neuroalign.errors import DataError
-from neuroalign.io import atomic_path, atomic_write
 from neuroalign.rsa.inference import bootstrap_compare
 from neuroalign.rsa.rdm import RDM_DIMS, _is_dataarray, compute_rdm, rdm_dataarray
 
-__all__ = ["layer_rdms", "plot_layer_scores", "plot_rdms", "rsa_layer_scores", "write_report"]
+__all__ = ["layer_rdms", "plot_layer_scores", "plot_rdms", "rsa_layer_scores"]
 
 TABLE_COLUMNS = (
     "layer",
@@ -127,103 +126,140 @@ def rsa_layer_scores(
 
 
 # --------------------------------------------------------------------------------------------
-# figures and files
+# figures
 # --------------------------------------------------------------------------------------------
 def _rank_percentile(rdm: np.ndarray) -> np.ndarray:
-    """Upper-triangle dissimilarities as percentiles (0-100), for display as in Kriegeskorte 2008."""
+    """Off-diagonal dissimilarities as percentiles (0-100), for display as in Kriegeskorte 2008."""
     from scipy.stats import rankdata
 
     rdm = np.asarray(rdm, dtype=float)
-    n = rdm.shape[0]
-    iu = np.triu_indices(n, k=1)
+    iu = np.triu_indices(rdm.shape[0], k=1)
     ranks = rankdata(rdm[iu])
     out = np.zeros_like(rdm)
     out[iu] = 100.0 * (ranks - 1) / max(len(ranks) - 1, 1)
     return out + out.T
 
 
-def plot_layer_scores(table: Any, path: str | Path, title: str = "") -> Path:
-    """Line plot of score per layer (x, in table order) with CI error bars, one line per reference."""
-    import matplotlib
+def plot_layer_scores(
+    table: Any,
+    title: str = "",
+    *,
+    lines: Mapping[str, float | Mapping[str, float]] | None = None,
+):
+    """RDM similarity per layer, one panel per reference RDM, one line per model.
 
-    matplotlib.use("Agg")
+    Args:
+        table: rows of :func:`rsa_layer_scores` (layers in depth order), with a ``model``
+            column to compare models; the CI shows as a band.
+        title: the figure's title (default: what is plotted and the CI level).
+        lines: horizontal reference lines, label -> value, or label -> {reference: value}
+            (e.g. the agreement between the species, the best model RDM of the study).
+
+    Returns:
+        a matplotlib Figure.
+    """
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook")
+    table = table.assign(model=table["model"] if "model" in table else "")
+    references = list(dict.fromkeys(table["reference"]))
     layers = list(dict.fromkeys(table["layer"]))
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(layers) + 2), 4))
-    palette = sns.color_palette(n_colors=table["reference"].nunique())
-    for color, (ref, part) in zip(palette, table.groupby("reference", sort=False)):
-        part = part.set_index("layer").loc[layers]
-        x = np.arange(len(layers))
-        yerr = np.vstack([part["score"] - part["ci_low"], part["ci_high"] - part["score"]])
-        yerr = np.nan_to_num(np.clip(yerr, 0, None))
-        ax.errorbar(x, part["score"], yerr=yerr, marker="o", capsize=3, label=ref, color=color)
-    ax.set_xticks(np.arange(len(layers)))
-    ax.set_xticklabels(layers, rotation=45, ha="right")
-    method = table["method"].iloc[0]
-    ax.set_ylabel(f"RDM similarity ({method})")
-    ax.set_xlabel("layer")
+    x = {layer: k for k, layer in enumerate(layers)}
+    width = max(3.8, 0.55 * len(layers) + 1.5)
+    fig, axes = plt.subplots(
+        1,
+        len(references),
+        figsize=(width * len(references), 3.6),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
+    for ax, ref in zip(axes[0], references):
+        for model, part in table[table["reference"] == ref].groupby("model", sort=False):
+            pos = part["layer"].map(x)
+            (line,) = ax.plot(pos, part["score"], "o-", label=model or "score")
+            if part["ci_low"].notna().any():
+                ax.fill_between(
+                    pos, part["ci_low"], part["ci_high"], color=line.get_color(), alpha=0.2
+                )
+        for k, (label, value) in enumerate((lines or {}).items()):
+            value = value.get(ref) if isinstance(value, Mapping) else value
+            if value is not None:
+                ax.axhline(value, color="0.4", lw=1, ls=("--", ":", "-.")[k % 3], label=label)
+        ax.set_title(ref.replace("_", " "), fontsize=10)
+        ax.set_xticks(range(len(layers)), layers, rotation=30, ha="right")
+        ax.set_xlabel("layer")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(f"RDM similarity ({table['method'].iloc[0]})")
+    axes[0, -1].legend(fontsize=8)
     ci = table["ci"].iloc[0]
-    ax.set_title(title or f"RSA per layer ({round(100 * ci)}% bootstrap CI over stimuli)")
-    ax.legend(title="reference")
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path, suffix=path.suffix) as tmp:
-        fig.savefig(tmp, dpi=150, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return path
+    band = (
+        f", band: {round(100 * ci)}% bootstrap CI over stimuli"
+        if table["ci_low"].notna().any()
+        else ""
+    )
+    fig.suptitle(title or f"RSA with the reference RDMs, layer by layer{band}", fontsize=10)
+    return fig
 
 
-def plot_rdms(rdms: Mapping[str, Any], path: str | Path, title: str = "") -> Path:
-    """Side-by-side images of square RDMs, shown as rank percentiles of their dissimilarities."""
-    import matplotlib
+def plot_rdms(
+    rdms: Mapping[str, Any],
+    categories: Sequence[str] | None = None,
+    title: str = "",
+    *,
+    ncols: int = 4,
+):
+    """RDMs side by side as rank percentiles of their dissimilarities (as in Kriegeskorte 2008).
 
-    matplotlib.use("Agg")
+    Args:
+        rdms: name -> square RDM (array or DataArray), all over the same stimuli in the same
+            order.
+        categories: the category of each stimulus, in RDM order: blocks of one category are
+            outlined and labelled on the axes.
+        title: the figure's title.
+
+    Returns:
+        a matplotlib Figure.
+    """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(rdms), figsize=(3.6 * len(rdms), 3.6), squeeze=False)
+    ncols = min(ncols, len(rdms))
+    nrows = -(-len(rdms) // ncols)
+    labelled = categories is not None
+    size = 3.6 if labelled else 3.0
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(size * ncols + 1.2, size * nrows + 0.4),
+        squeeze=False,
+        layout="constrained",
+    )
+    if labelled:
+        cats = np.asarray(categories)
+        edges = np.flatnonzero(cats[1:] != cats[:-1]) + 1
+        starts, ends = np.r_[0, edges], np.r_[edges, len(cats)]
+        centres, names = (starts + ends - 1) / 2, cats[starts]
     image = None
-    for ax, (name, rdm) in zip(axes[0], rdms.items()):
+    for k, (ax, (name, rdm)) in enumerate(zip(axes.flat, rdms.items())):
         values = np.asarray(rdm.values if _is_dataarray(rdm) else rdm)
         image = ax.imshow(_rank_percentile(values), cmap="viridis", vmin=0, vmax=100)
-        ax.set_title(name, fontsize=10)
+        ax.set_title(name, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
+        if labelled:
+            for edge in edges - 0.5:
+                ax.axhline(edge, color="w", lw=0.6)
+                ax.axvline(edge, color="w", lw=0.6)
+            if k % ncols == 0:
+                ax.set_yticks(centres, names, fontsize=7)
+            if k >= len(rdms) - ncols:
+                ax.set_xticks(centres, names, fontsize=7, rotation=40, ha="right")
+        else:
+            ax.set_xlabel("stimulus", fontsize=8)
+            ax.set_ylabel("stimulus", fontsize=8)
+    for ax in axes.flat[len(rdms) :]:
+        ax.set_visible(False)
     if image is not None:
-        fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="dissimilarity percentile")
+        fig.colorbar(image, ax=axes, shrink=0.7, label="dissimilarity (percentile)")
     if title:
-        fig.suptitle(title)
-    path = Path(path)
-    with atomic_path(path, suffix=path.suffix) as tmp:
-        fig.savefig(tmp, dpi=150, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return path
-
-
-def write_report(
-    table: Any,
-    out_dir: str | Path,
-    rdms_to_show: Mapping[str, Any] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> dict[str, Path]:
-    """Write ``rsa_scores.csv``, ``rsa_scores.json`` and the figures into ``out_dir``.
-
-    Returns the written paths by kind (``csv``, ``json``, ``scores_plot``, ``rdm_plot``).
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {"csv": out / "rsa_scores.csv", "json": out / "rsa_scores.json"}
-    with atomic_write(paths["csv"]) as handle:
-        table.to_csv(handle, index=False)
-    payload = {
-        "metadata": dict(metadata or {}),
-        "scores": json.loads(table.to_json(orient="records")),
-    }
-    with atomic_write(paths["json"]) as handle:
-        json.dump(payload, handle, indent=2, default=str)
-    paths["scores_plot"] = plot_layer_scores(table, out / "rsa_scores.png")
-    if rdms_to_show:
-        paths["rdm_plot"] = plot_rdms(rdms_to_show, out / "rdms.png")
-    return paths
+        fig.suptitle(title, fontsize=10)
+    return fig

@@ -19,7 +19,7 @@ def test_help_teaches(capsys):
 def test_bad_views_is_a_clear_error(capsys, tmp_path):
     code = main(["geometry", "--views", "1", "--out", str(tmp_path)])
     assert code == 2
-    assert "--views must be >= 2" in capsys.readouterr().err
+    assert "views (--views) must be >= 2, got 1" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -57,13 +57,18 @@ def test_geometry_report_on_cifar10(tmp_path, shared_data, capsys):
         "images.csv",
         "spectra.csv",
         "capacity.csv",
+        "submanifolds.png",
         "overlap.png",
         "spectra.png",
         "dimension.png",
         "capacity.png",
         "config.yaml",
+        "run.json",
+        "adadim.csv",
     ):
         assert (out / name).is_file(), name
+    printed = capsys.readouterr().out
+    assert "r_s = 7 (neuroalign.defaults.R_S)" in printed and "recipe cifar10" in printed
     summary = pd.read_csv(out / "summary.csv")
     assert summary["layer"].tolist() == ["layer2", "avgpool"]
     assert (summary["n_images"] == 30).all() and (summary["n_views"] == 3).all()

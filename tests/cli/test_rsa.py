@@ -9,8 +9,8 @@ import pytest
 
 import neuroalign  # noqa: F401
 from neuroalign.cli import build_parser, main
-from neuroalign.cli.rsa import RSAConfig
 from neuroalign.config import config_from_args
+from neuroalign.rsa import RSAConfig
 
 
 def test_help_teaches(capsys):
@@ -78,7 +78,7 @@ def test_end_to_end_resnet18(shared_data, tmp_path):
     assert table["score"].between(-1, 1).all()
     assert (table["ci_low"] <= table["ci_high"]).all()
     assert (table["n_stimuli"] == 92).all()
-    meta = json.loads((out / "rsa_scores.json").read_text())["metadata"]
-    assert meta["best_layer"] in {"layer2", "avgpool"}
+    run = json.loads((out / "run.json").read_text())
+    assert run["best_layer"] in {"layer2", "avgpool"} and run["model"]["name"] == "resnet18"
     for name in ("rsa_scores.png", "rdms.png", "config.yaml"):
         assert (out / name).stat().st_size > 0

@@ -5,13 +5,8 @@ import pytest
 
 import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
-from neuroalign.geometry.report import (
-    GeometryOptions,
-    adadim_table,
-    geometry_report,
-    layer_geometry,
-    write_report,
-)
+from neuroalign.geometry.config import GeometryConfig
+from neuroalign.geometry.report import STAGES, adadim_table, geometry_report, layer_geometry
 
 
 def _clustered_views(rng, n_classes=4, per_class=6, n_views=4, dim=20, spread=0.05):
@@ -25,7 +20,11 @@ def _clustered_views(rng, n_classes=4, per_class=6, n_views=4, dim=20, spread=0.
 def test_layer_geometry_separates_intra_and_inter_class():
     rng = np.random.default_rng(0)
     views, labels = _clustered_views(rng)
-    summary, tables = layer_geometry(views, labels, GeometryOptions(r_s=1.0, capacity=False))
+    stages = []
+    summary, tables = layer_geometry(
+        views, labels, GeometryConfig(r_s=1.0, capacity=False), stages.append
+    )
+    assert stages == list(STAGES)
     assert summary["mean_distance_intra"] < summary["mean_distance_inter"]
     assert summary["mean_cosine_intra"] > summary["mean_cosine_inter"]
     assert summary["n_images"] == 24 and summary["n_views"] == 4
@@ -36,12 +35,12 @@ def test_layer_geometry_separates_intra_and_inter_class():
 
 
 @pytest.mark.slow
-def test_report_tables_xarray_and_files(tmp_path):
+def test_report_tables_and_xarray():
     rng = np.random.default_rng(1)
     views, labels = _clustered_views(rng)
     small, _ = _clustered_views(rng, dim=8)
-    opts = GeometryOptions(r_s=2.0, n_t=40, n_reps=1, max_capacity_images=8, power_law_range=(2, 8))
-    report = geometry_report({"a": views, "b": small}, labels, opts)
+    cfg = GeometryConfig(r_s=2.0, n_t=40, n_reps=1, max_capacity_images=8, power_law_range=(2, 8))
+    report = geometry_report({"a": views, "b": small}, labels, cfg, progress=True)
     assert report.summary["layer"].tolist() == ["a", "b"]
     assert set(report.capacity["kind"]) == {"class", "augmentation"}
     sizes = report.capacity.groupby(["layer", "kind"]).size().to_dict()
@@ -54,10 +53,7 @@ def test_report_tables_xarray_and_files(tmp_path):
     da = report.to_xarray()
     assert da.dims == ("layer", "metric")
     assert float(da.sel(layer="b", metric="dim")) == 8
-    written = write_report(report, tmp_path)
-    names = {p.name for p in written}
-    assert {"summary.csv", "pairs.csv", "overlap.png", "spectra.png", "capacity.png"} <= names
-    assert all(p.stat().st_size > 0 for p in written)
+    assert (report.summary["r_s"] == 2.0).all()
 
 
 def test_adadim_table_and_errors():
@@ -69,3 +65,11 @@ def test_adadim_table_and_errors():
         adadim_table({"r": views}, "r", "z")
     with pytest.raises(DataError, match="labels"):
         layer_geometry(views, labels[:-1])
+
+
+def test_unlabelled_images_have_no_class_statistics():
+    rng = np.random.default_rng(3)
+    views, _ = _clustered_views(rng)
+    summary, tables = layer_geometry(views, None, GeometryConfig(capacity=False))
+    assert "overlap_fraction_intra" not in summary and "same_class" not in tables["pairs"]
+    assert np.isnan(summary["pr_per_class"]) and summary["r_s"] == 7.0  # defaults.R_S

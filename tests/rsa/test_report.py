@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
 
 import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
 from neuroalign.rsa import compare_rdms, compute_rdm, rdm_dataarray, rsa_layer_scores
-from neuroalign.rsa.report import TABLE_COLUMNS, write_report
+from neuroalign.rsa.report import TABLE_COLUMNS, plot_layer_scores, plot_rdms
 
 
 def _assembly(values: np.ndarray, ids: np.ndarray) -> xr.DataArray:
@@ -70,19 +67,38 @@ def test_references_are_aligned_by_stimulus_id(setup):
         rsa_layer_scores(features, {"IT": np.zeros((5, 5))}, n_bootstrap=0)
 
 
-def test_write_report(setup, tmp_path):
+def test_layer_scores_plot(setup):
     features, refs, _, _ = setup
     table = rsa_layer_scores(features, refs, n_bootstrap=20)
-    paths = write_report(
-        table, tmp_path / "out", {"copy": refs["IT"], "IT": refs["IT"]}, {"model": "test"}
-    )
-    assert set(paths) == {"csv", "json", "scores_plot", "rdm_plot"}
-    back = pd.read_csv(paths["csv"])
-    np.testing.assert_allclose(back["score"], table["score"])
-    payload = json.loads(paths["json"].read_text())
-    assert payload["metadata"]["model"] == "test" and len(payload["scores"]) == len(table)
-    for key in ("scores_plot", "rdm_plot"):
-        assert paths[key].read_bytes()[:4] == b"\x89PNG"
+    two = pd_concat([table.assign(model="a"), table.assign(model="b")])
+    fig = plot_layer_scores(two, "title", lines={"ceiling": 0.9, "per reference": {"IT": 0.5}})
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["IT", "V4"]  # one panel per reference
+    assert all(ax.get_xlabel() == "layer" for ax in axes)
+    assert axes[0].get_ylabel() == "RDM similarity (spearman)"
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["copy", "noisy", "random"]
+    # two models + two lines on the IT panel, one line on V4 (the other is IT's only)
+    assert len(axes[0].get_lines()) == 4 and len(axes[1].get_lines()) == 3
+    assert fig._suptitle.get_text() == "title"
+
+
+def test_rdm_plot_labels_the_categories(setup):
+    _, refs, _, _ = setup
+    categories = ["face"] * 10 + ["body"] * 6 + ["object"] * 8
+    fig = plot_rdms({"IT": refs["IT"], "V4": refs["V4"]}, categories, "RDMs")
+    first, second = fig.axes[:2]
+    assert [t.get_text() for t in first.get_yticklabels()] == ["face", "body", "object"]
+    assert first.get_yticks().tolist() == [4.5, 12.5, 19.5]  # block centres
+    assert [t.get_text() for t in second.get_xticklabels()] == ["face", "body", "object"]
+    assert fig.axes[-1].get_ylabel() == "dissimilarity (percentile)"  # the colour bar
+    image = first.get_images()[0].get_array()
+    assert image.min() == 0 and image.max() == 100 and np.allclose(image, image.T)
+
+
+def pd_concat(tables):
+    import pandas as pd
+
+    return pd.concat(tables, ignore_index=True)
 
 
 @pytest.mark.parametrize("method", ["tau_a", "pearson", "cosine"])

@@ -1,4 +1,4 @@
-"""`neuroalign demo`: its summary joins the per-step tables by model and layer.
+"""neuroalign.demo: its summary joins the per-step tables by model and layer.
 
 The demo itself runs every stage for minutes (`make demo`); here its parts are checked on
 small tables of the shapes the stages write.
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from neuroalign.cli import main
-from neuroalign.cli.demo import summarise
+from neuroalign.demo import DemoConfig, _flags, summarise
 
 
 def _write(out, name, v4, it, pr):
@@ -56,8 +56,6 @@ def test_demo_help_lists_the_stages(capsys):
 
 
 def test_flags_spell_options_as_the_cli_does(tmp_path):
-    from neuroalign.cli.demo import _flags
-
     assert _flags(n_images=3, out=tmp_path, select_v4=True) == [
         "--n-images",
         "3",
@@ -65,3 +63,12 @@ def test_flags_spell_options_as_the_cli_does(tmp_path):
         str(tmp_path),
         "--select-v4",
     ]
+
+
+def test_demo_flags_resolve_to_its_config(tmp_path):
+    from neuroalign.cli import build_parser
+    from neuroalign.config import config_from_args
+
+    args = build_parser(["demo"]).parse_args(["demo", "--train-steps", "3", "--no-install"])
+    cfg = config_from_args(DemoConfig, args)
+    assert cfg == DemoConfig(train_steps=3, install=False)

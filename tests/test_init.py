@@ -1,0 +1,20 @@
+"""``import neuroalign`` is cheap: no torch, no torchvision, no Brain-Score."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CODE = """
+import sys
+import neuroalign
+heavy = sorted(m for m in ("torch", "torchvision", "brainscore_vision", "xarray") if m in sys.modules)
+assert not heavy, heavy
+print(neuroalign.__version__)
+"""
+
+
+def test_importing_the_package_imports_nothing_heavy():
+    result = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == __import__("neuroalign").__version__
