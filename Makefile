@@ -40,6 +40,7 @@ format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
 bench: install
+	$(PIP) install -q -e ".[dev,bench]"
 	$(PY) benchmarks/run_all.py
 
 clean-venv:

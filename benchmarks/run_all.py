@@ -1,7 +1,8 @@
 """Run every benchmark script in this folder, one after the other (CPU settings).
 
 Each script compares neuroalign with an anchor tool in one run and writes its figures to
-``benchmarks/results/<name>.md``. Pass names to run a subset:
+``benchmarks/results/<name>.md`` (with the machine load before and after), then
+``summarize.py`` prints the README's speed table from those files. Pass names to run a subset:
 
     python benchmarks/run_all.py extract_vs_brainscore score_vs_brainscore
 """
@@ -17,7 +18,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    scripts = sorted(p for p in HERE.glob("*.py") if p.name != Path(__file__).name)
+    helpers = {Path(__file__).name, "summarize.py"}  # and _report.py (a shared module)
+    scripts = sorted(p for p in HERE.glob("*.py") if p.name not in helpers and p.name[0] != "_")
     if argv:
         scripts = [p for p in scripts if p.stem in argv]
     failed = []
@@ -32,6 +34,7 @@ def main(argv: list[str]) -> int:
             failed.append(script.stem)
     if failed:
         print(f"failed: {failed}")
+    subprocess.call([sys.executable, str(HERE / "summarize.py")])  # the README speed table
     return 1 if failed else 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BRAINSCORE_SEED",
+    "CAPACITY_N_T",
     "COLLAPSE_THRESHOLD",
     "DEFAULT_LAYERS",
     "REGION_LAYER_MAP",
@@ -31,6 +32,11 @@ DEFAULT_LAYERS: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4", "avgp
 #: CLAMP's radius scale r_s (Zhang, Heeger & Martiniani 2025; CIFAR-10 recipe 7.0, ImageNet
 #: recipes 8.5). Geometry of a neuroalign checkpoint uses the r_s it was trained with instead.
 R_S: float = 7.0
+
+#: Gaussian t vectors per manifold of the mean-field capacity, as the reference's analysis entry
+#: point (replicaMFT, ``mftma.utils.analyze_pytorch.analyze(..., n_t=300)``). The Monte-Carlo
+#: error of a capacity falls as 1/sqrt(n_t): about 1.5 % over 50 manifolds at 300.
+CAPACITY_N_T: int = 300
 
 #: A covariance eigenvalue below this fraction of the largest counts as a collapsed dimension
 #: (Jing, Vincent, LeCun & Tian, ICLR 2022).

@@ -107,7 +107,7 @@ def run_demo(cfg: DemoConfig) -> int:
     for name, spec in models.items():
         _step(f"score V4 ({name})",
               ["score", *_flags(model=spec, benchmark="V4", sessions=",".join(cfg.sessions),
-                                n_boot=100, device=device, out=out / "score" / f"{name}.json")])
+                                n_boot=100, device=device, out=out / "score" / name)])
         _step(f"rsa IT ({name})",
               ["rsa", *_flags(model=spec, benchmark="IT", n_bootstrap=200, device=device,
                               out=out / "rsa" / name)])
@@ -139,7 +139,7 @@ def summarise(out: Path, names: list[str]):
 
     rows = []
     for name in names:
-        score = pd.read_csv(out / "score" / f"{name}.csv")
+        score = pd.read_csv(out / "score" / name / "scores.csv")
         rsa = pd.read_csv(out / "rsa" / name / "rsa_scores.csv")
         geometry = pd.read_csv(out / "geometry" / name / "summary.csv")
         table = _by_layer(score, "V4").join(_by_layer(rsa, "IT"), how="outer")

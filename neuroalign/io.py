@@ -9,13 +9,18 @@ private ``0o600``, so colleagues sharing a cluster folder can read results.
 Processes that fill one cache entry take :func:`file_lock` on it: the second waits, then finds
 the entry complete. The lock is an advisory ``flock`` that the kernel releases when its holder
 exits, even when killed, so it can never be left held.
+
+A folder that must change as a whole (a Brain-Score plugin) is written with
+:func:`atomic_dir`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +28,7 @@ from typing import IO, Any
 
 __all__ = [
     "apply_umask",
+    "atomic_dir",
     "atomic_path",
     "atomic_write",
     "current_umask",
@@ -126,3 +132,67 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``target``; if the block succeeds, it becomes
+    ``target`` in one rename, and the previous ``target`` (folder, file or link) is deleted.
+
+    Readers see the old folder or the new one, never a mix: on Linux an existing ``target`` is
+    swapped with one ``renameat2(RENAME_EXCHANGE)``; elsewhere it is first renamed aside (a
+    moment without ``target``). The temporary folder is named ``.<name>.tmp-<pid>-*`` (hidden,
+    so Brain-Score's plugin discovery skips it) and gets the umask's modes; one left by a killed
+    process is removed by the next call.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    apply_umask(tmp)
+    try:
+        yield tmp
+        if os.path.lexists(target):
+            _exchange(tmp, target)  # tmp now holds the previous target
+        else:
+            os.rename(tmp, target)
+    finally:
+        _remove(tmp)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two paths in one step (Linux), or rename ``b`` aside and ``a`` onto it."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is not None:
+        at_fdcwd, rename_exchange = -100, 2
+        if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+            return
+    aside = a.with_name(a.name + "-old")
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_stale(target: Path) -> None:
+    """Delete ``.<name>.tmp-<pid>-*`` folders beside ``target`` whose process has ended."""
+    for path in target.parent.glob(f".{target.name}.tmp-*"):
+        pid = path.name[len(f".{target.name}.tmp-") :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -14,11 +14,11 @@ from neuroalign.demo import DemoConfig, _flags, summarise
 
 
 def _write(out, name, v4, it, pr):
-    (out / "score").mkdir(parents=True, exist_ok=True)
+    (out / "score" / name).mkdir(parents=True, exist_ok=True)
     (out / "rsa" / name).mkdir(parents=True, exist_ok=True)
     (out / "geometry" / name).mkdir(parents=True, exist_ok=True)
     layers = ["layer1", "layer2"]
-    pd.DataFrame({"layer": layers, "score": v4}).to_csv(out / "score" / f"{name}.csv")
+    pd.DataFrame({"layer": layers, "score": v4}).to_csv(out / "score" / name / "scores.csv")
     pd.DataFrame(
         {
             "layer": layers * 2,

@@ -117,3 +117,43 @@ def test_file_lock_waits_for_another_process_and_is_released_when_it_is_killed(t
         holder.kill()
         holder.wait()
     assert not lock.exists()  # the killed holder's lock file was taken over and removed
+
+
+def test_atomic_dir_swaps_a_whole_folder_in(tmp_path):
+    from neuroalign.io import atomic_dir
+
+    target = tmp_path / "plugin"
+    with atomic_dir(target) as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(".plugin.tmp-")
+        (tmp / "a.txt").write_text("old")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        (tmp / "a.txt").write_text("half")
+        raise RuntimeError("interrupted")
+    assert [p.name for p in tmp_path.iterdir()] == ["plugin"]
+    assert (target / "a.txt").read_text() == "old"
+    with atomic_dir(target) as tmp:
+        (tmp / "b.txt").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]  # replaced whole
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o777 & ~mask  # not mkdtemp's 0o700
+    assert [p.name for p in tmp_path.iterdir()] == ["plugin"]
+
+
+def test_atomic_dir_replaces_a_link_and_removes_dead_writers_folders(tmp_path):
+    from neuroalign.io import atomic_dir
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not ours")
+    target = tmp_path / "plugin"
+    target.symlink_to(elsewhere, target_is_directory=True)
+    dead = tmp_path / ".plugin.tmp-999999999-x"  # a writer that was killed (no such pid)
+    dead.mkdir()
+    alive = tmp_path / f".plugin.tmp-{os.getpid()}-y"  # one still at work
+    alive.mkdir()
+    with atomic_dir(target) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert target.is_dir() and not target.is_symlink()
+    assert (elsewhere / "keep.txt").read_text() == "not ours"  # the link's folder is untouched
+    assert not dead.exists() and alive.exists()

@@ -32,8 +32,10 @@ import torch
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
-from neuroalign.extract.activations import _ImageFiles, _to_input, forward_layers
+from neuroalign.defaults import REGION_LAYER_MAP, V4_SESSION, VISUAL_DEGREES
+from neuroalign.extract.forward import forward_layers
 from neuroalign.extract.model_spec import LoadedModel, load_model
+from neuroalign.extract.stimuli import load_images
 
 __all__ = [
     "DEFAULT_REGION_LAYER_MAP",
@@ -47,17 +49,10 @@ __all__ = [
 ]
 
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
-VISUAL_DEGREES = 8
 
-#: Fixed commitment for torchvision-style ResNets when no region was scored: the four residual
-#: stages in the order of the ventral stream (V1 <- layer1 ... IT <- layer4). V4 is replaced by
-#: the best layer on the Cowley et al. (2023) V4 data when ``register --select-v4`` is used.
-DEFAULT_REGION_LAYER_MAP: dict[str, str] = {
-    "V1": "layer1",
-    "V2": "layer2",
-    "V4": "layer3",
-    "IT": "layer4",
-}
+#: Fixed commitment for torchvision-style ResNets when no region was scored (the defaults' map;
+#: V4 is replaced by the best layer on Cowley et al. (2023) when ``register --select-v4`` runs).
+DEFAULT_REGION_LAYER_MAP: dict[str, str] = REGION_LAYER_MAP
 
 
 def parse_region_layer_map(text: str | Mapping[str, str]) -> dict[str, str]:
@@ -92,16 +87,8 @@ class CommittedRegionLayerMap(dict):
 
 
 def _load_images(paths: Sequence[str], prep: Any) -> np.ndarray:
-    """Image files -> float32 (B, 3, S, S), decoded and preprocessed as the model was trained."""
-    from neuroalign.errors import DataError
-
-    data = _ImageFiles([str(p) for p in paths], prep)
-    items = [data[i] for i in range(len(data))]
-    bad = [f"{paths[i]} ({err})" for i, _, err in items if err]
-    if bad:
-        raise DataError(f"{len(bad)} image(s) failed to decode: " + "; ".join(bad))
-    batch = torch.stack([img for _, img, _ in items])
-    return _to_input(batch, prep).numpy()
+    """Image files -> float32 (B, 3, S, S), decoded and preprocessed with ``prep``."""
+    return load_images(paths, prep).numpy()
 
 
 class NeuroalignActivations(PytorchWrapper):
@@ -209,23 +196,22 @@ class NeuroalignBrainModel(ModelCommitment):
 def select_v4_layer(
     loaded: LoadedModel,
     layers: Sequence[str],
-    session: str = "201025",
-    method: str = "ridge",
+    session: str = V4_SESSION,
+    method: str = "pls",
     reduction: Any = None,
+    cache: bool = True,
 ) -> tuple[str, Any]:
     """The candidate layer that best predicts Cowley et al. (2023) V4 responses of ``session``.
 
-    Activations of ``layers`` to the session's images are scored with
-    :func:`neuroalign.encoding.layer_sweep` (10 x 90/10 splits; the best layer is chosen on
-    training splits only). Returns ``(layer, table)`` with the sweep's per-layer table.
+    A thin call of the V4 benchmark's many-layer path
+    (:meth:`neuroalign.neural_benchmarks.Cowley2023V4.score_model`: Brain-Score's
+    preprocessing, splits and metric; the layer chosen on training splits only). Returns
+    ``(layer, table)`` with the benchmark's per-layer table. ``cache``: reuse activations from
+    the content-hashed cache.
     """
-    from neuroalign.data import load_cowley2023
-    from neuroalign.encoding import layer_sweep
-    from neuroalign.extract.activations import extract_activations
+    from neuroalign.neural_benchmarks.cowley2023 import Cowley2023V4
 
-    responses = load_cowley2023(sessions=[session])[session]
-    stimulus_set = responses.attrs["stimulus_set"]
-    features = extract_activations(loaded, stimulus_set, list(layers), reduction=reduction)
-    table = layer_sweep(features, responses, method=method)
-    best = str(table.loc[table["selected"].astype(bool), "layer"].iloc[0])
-    return best, table
+    result = Cowley2023V4(method, sessions=[session]).score_model(
+        loaded, list(layers), reduction=reduction, cache=cache
+    )
+    return str(result.selected["layer"]), result.table

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["add_subparser", "not_landed", "print_table"]
+__all__ = ["add_subparser", "loud_model_warnings", "not_landed", "print_table"]
 
 
 def add_subparser(
@@ -43,3 +45,25 @@ def not_landed(parser: argparse.ArgumentParser, issue: str) -> None:
         return 3
 
     parser.set_defaults(func=run)
+
+
+@contextlib.contextmanager
+def loud_model_warnings(command: str) -> Iterator[None]:
+    """Print neuroalign's model warnings (random weights, unverified weights files) as plain
+    ``WARNING:`` lines on stderr instead of Python's file:line format; others pass through."""
+    import warnings
+
+    from neuroalign.extract.model_registry import RandomWeightsWarning, UnverifiedWeightsWarning
+
+    ours = (RandomWeightsWarning, UnverifiedWeightsWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RandomWeightsWarning)
+        warnings.simplefilter("always", UnverifiedWeightsWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, ours):
+                    print(f"neuroalign {command}: WARNING: {w.message}", file=sys.stderr)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)

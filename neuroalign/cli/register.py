@@ -1,73 +1,54 @@
-"""`neuroalign register`: write (and install) a Brain-Score model plugin for a neuroalign model."""
+"""`neuroalign register`: parse, call :func:`neuroalign.brainscore.registration.register`, print."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
-from pathlib import Path
+import sys
 
-from neuroalign.cli._common import add_subparser
+from neuroalign.brainscore.registration import RegisterConfig
+from neuroalign.cli._common import add_subparser, loud_model_warnings
 from neuroalign.config import add_config_arguments, config_from_args
 
 __all__ = ["RegisterConfig", "add_parser", "run"]
 
 DESCRIPTION = """\
-Write a Brain-Score model plugin for a neuroalign model to models/IDENTIFIER/ (__init__.py with
+Write a Brain-Score model plugin for a model to models/IDENTIFIER/ (__init__.py with
 model_registry['IDENTIFIER'], model.py, test.py, metadata.yml, requirements.txt,
-region_layer_map/IDENTIFIER.json), recording the checkpoint's sha256 and where to get it.
---install links it into the installed brainscore_vision/models/ so that
-brainscore_vision.load_model('IDENTIFIER') and brainscore_vision.score(...) find it.
+region_layer_map/IDENTIFIER.json). The plugin is self-contained, as Brain-Score requires: it
+rebuilds the network with torchvision (timm for timm models) and never imports neuroalign.
+A checkpoint's plugin records its sha256 and --checkpoint-url, downloads it from there with a
+verified download (the URL is checked against the local file first: a mismatch writes
+nothing), and finds it in torch hub's cache on this machine. --install copies the plugin into
+the installed brainscore_vision/models/ so that brainscore_vision.load_model('IDENTIFIER') and
+brainscore_vision.score(...) find it; an existing plugin is replaced in one rename (--force).
+Dots in IDENTIFIER become '_' in the folder name (Brain-Score imports the folder).
 
-Region -> layer commitment (V1, V2, V4, IT): --region-layer-map, default
-V1=layer1,V2=layer2,V4=layer3,IT=layer4 (the ResNet stages in ventral-stream order).
---select-v4 instead commits V4 to the candidate layer (--layers) that best predicts the
-Cowley et al. (2023) V4 recordings (cross-validated ridge, layer chosen on training splits).
-Brain-Score's own layer selection needs internet and is never used.
+Region -> layer commitment (V1, V2, V4, IT): --region-layer-map (default: the four ResNet
+stages in ventral-stream order). --select-v4 instead commits V4 to the candidate layer
+(--layers) that best predicts the Cowley et al. (2023) V4 recordings (cross-validated, layer
+chosen on training splits). Brain-Score's own layer selection needs internet and is never used.
+
+--benchmarks installs neuroalign's benchmarks Cowley2023.V4-pls, Cowley2023.V4-ridge and
+Kriegeskorte2008.IT-rsa as Brain-Score BENCHMARK plugins (brainscore_vision/benchmarks/
+neuroalign_benchmarks/), so brainscore_vision.score(MODEL, 'Cowley2023.V4-pls') works, offline
+with neuroalign's cached / mirrored data.
 
 Examples:
-  neuroalign register --model resnet18 --identifier neuroalign-resnet18-random --install
+  neuroalign register --model resnet18:IMAGENET1K_V1 --identifier r18-in1k --install
   neuroalign register --model runs/clamp/last.pt --identifier clamp-r50-in100 \\
       --checkpoint-url https://example.org/clamp-r50-in100.pt --install
-  neuroalign register --model resnet50 --identifier r50-v4sel --select-v4 \\
+  neuroalign register --model resnet50:IMAGENET1K_V2 --identifier r50-v4sel --select-v4 \\
       --layers layer2,layer3,layer4
-  python -c "import brainscore_vision as b; print(b.load_model('neuroalign-resnet18-random'))"
+  neuroalign register --benchmarks
+  python -c "import brainscore_vision as b; print(b.score('r18-in1k', 'Cowley2023.V4-pls'))"
 """
-
-
-@dataclass(frozen=True)
-class RegisterConfig:
-    model: str = field(default="resnet18", metadata={"help": "model spec or checkpoint path"})
-    identifier: str = field(default="", metadata={"help": "Brain-Score model identifier"})
-    out: Path = field(default=Path("models"), metadata={"help": "folder that receives the plugin"})
-    region_layer_map: str = field(
-        default="V1=layer1,V2=layer2,V4=layer3,IT=layer4",
-        metadata={"help": "REGION=LAYER pairs, comma-separated"},
-    )
-    layers: tuple[str, ...] = field(
-        default=(), metadata={"help": "candidate layers (default: the committed ones)"}
-    )
-    select_v4: bool = field(
-        default=False, metadata={"help": "choose the V4 layer by scoring on Cowley2023 V4 data"}
-    )
-    v4_session: str = field(
-        default="201025", metadata={"help": "Cowley2023 session for --select-v4"}
-    )
-    checkpoint_url: str | None = field(
-        default=None, metadata={"help": "where users can download the checkpoint"}
-    )
-    install: bool = field(default=False, metadata={"help": "install into brainscore_vision/models"})
-    install_mode: str = field(
-        default="symlink",
-        metadata={"help": "symlink or copy", "choices": ("symlink", "copy")},
-    )
-    force: bool = field(default=False, metadata={"help": "overwrite an existing plugin"})
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = add_subparser(
         subparsers,
         "register",
-        help="write/install a Brain-Score model plugin",
+        help="write/install a Brain-Score model plugin, or install neuroalign's benchmarks",
         description=DESCRIPTION,
     )
     add_config_arguments(parser, RegisterConfig)
@@ -76,54 +57,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neuroalign.brainscore import (
-        PluginExistsError,
-        install_plugin,
-        installed_plugin_path,
-        parse_region_layer_map,
-        select_v4_layer,
-        write_plugin,
-    )
-    from neuroalign.extract import load_model
+    from neuroalign.brainscore.registration import register
 
     cfg = config_from_args(RegisterConfig, args)
-    if not cfg.identifier:
-        raise ValueError("--identifier is required")
-    installed_path = installed_plugin_path(cfg.identifier)
-    ours = (Path(cfg.out) / cfg.identifier).resolve()
-    same_folder = installed_path.is_symlink() and installed_path.resolve() == ours
-    if cfg.install and not cfg.force and installed_path.exists() and not same_folder:
-        raise PluginExistsError(
-            f"a Brain-Score plugin {cfg.identifier!r} is already installed at "
-            f"{installed_plugin_path(cfg.identifier)}; pass --force to replace it"
-        )
-    loaded = load_model(cfg.model)
-    rlm = parse_region_layer_map(cfg.region_layer_map)
-    if cfg.region_layer_map == RegisterConfig.region_layer_map:
-        origin = "default fixed map: the four ResNet stages in ventral-stream order (not scored)"
-    else:
-        origin = "fixed map given to `neuroalign register --region-layer-map`"
-    if cfg.select_v4:
-        candidates = list(cfg.layers) or list(dict.fromkeys(rlm.values()))
-        best, table = select_v4_layer(loaded, candidates, session=cfg.v4_session)
-        rlm["V4"] = best
-        origin += (
-            f"; V4 selected by neuroalign.encoding.layer_sweep on Cowley2023 session "
-            f"{cfg.v4_session} among {candidates}"
-        )
-        print(table.to_string())
-    target = write_plugin(
-        loaded,
-        cfg.identifier,
-        cfg.out,
-        rlm,
-        list(cfg.layers) or None,
-        origin=origin,
-        checkpoint_url=cfg.checkpoint_url,
-        force=cfg.force,
-    )
-    print(f"wrote {target}")
-    if cfg.install:
-        installed = install_plugin(target, mode=cfg.install_mode, force=cfg.force)
-        print(f"installed {installed} -> brainscore_vision.load_model({cfg.identifier!r})")
+    with loud_model_warnings("register"):
+        result = register(cfg)
+    if result.model is not None:
+        print(f"model\t{result.model.identifier}: {result.model.weights}")
+    if result.v4_table is not None:
+        print(result.v4_table.to_string())
+    if result.plugin is not None:
+        print(f"wrote\t{result.plugin}")
+    for note in result.notes:
+        print(f"neuroalign register: {note}", file=sys.stderr)
+    for path in result.installed:
+        print(f"installed\t{path}")
+    if cfg.install and result.plugin is not None:
+        print(f"load it with\tbrainscore_vision.load_model({cfg.identifier!r})")
     return 0

@@ -5,7 +5,8 @@
 * :class:`PLSEncoder`: PLS regression (NIPALS), equal to scikit-learn's
   ``PLSRegression(scale=False)`` as Brain-Score's ``pls`` uses it (primal or kernel form).
 * :func:`cross_validated_score`: Brain-Score's 10 x 90/10 scheme, per-neuroid Pearson r,
-  median over neuroids, mean over splits, SEM error, optional bootstrap CI.
+  median over neuroids, mean over splits, SEM error; :func:`score_interval` gives a
+  confidence interval that covers stimuli, splits and neuroids.
 * :func:`split_half_ceiling`: Brain-Score's ``InternalConsistency`` ceiling from trials.
 * :func:`layer_sweep`: every layer on the same splits; best layer chosen on training data.
 
@@ -14,7 +15,13 @@ All estimators take NumPy arrays or torch tensors (CPU/CUDA); float64 on CPU by 
 
 from __future__ import annotations
 
-from neuroalign.encoding.bootstrap import bootstrap_score
+from neuroalign.encoding.bootstrap import (
+    INTERVAL_METHOD,
+    Interval,
+    bootstrap_score,
+    score_interval,
+    sessions_interval,
+)
 from neuroalign.encoding.ceiling import (
     Ceiling,
     ceiled_scores,
@@ -40,10 +47,12 @@ from neuroalign.encoding.sweep import SWEEP_COLUMNS, layer_sweep, sweep_results
 __all__ = [
     "BRAINSCORE_SEED",
     "DEFAULT_ALPHAS",
+    "INTERVAL_METHOD",
     "METHODS",
     "SWEEP_COLUMNS",
     "Ceiling",
     "Design",
+    "Interval",
     "PLSEncoder",
     "RidgeCVEncoder",
     "ScoreResult",
@@ -60,6 +69,8 @@ __all__ = [
     "prepare_responses",
     "primal_pls",
     "score_design",
+    "score_interval",
+    "sessions_interval",
     "shuffle_splits",
     "spearman_brown",
     "split_half_ceiling",

@@ -24,11 +24,17 @@ from threadpoolctl import threadpool_limits
 
 from neuroalign.defaults import BRAINSCORE_SEED
 from neuroalign.encoding import backend as B
-from neuroalign.encoding.bootstrap import bootstrap_score
+from neuroalign.encoding.bootstrap import score_interval
 from neuroalign.encoding.ceiling import Ceiling, ceiled_scores, has_coord
 from neuroalign.encoding.correlation import median_over_neuroids, pearson_columns
 from neuroalign.encoding.pls import kernel_pls
-from neuroalign.encoding.ridge import DEFAULT_ALPHAS, RidgeCVEncoder, center_gram, kernel_ridge_cv
+from neuroalign.encoding.ridge import (
+    DEFAULT_ALPHAS,
+    RidgeCVEncoder,
+    center_gram,
+    centred_gram,
+    kernel_ridge_cv,
+)
 from neuroalign.encoding.splits import shuffle_splits
 from neuroalign.errors import DataError
 
@@ -64,7 +70,7 @@ class ScoreResult:
         train_per_split: (n_splits,) the same statistic on training stimuli only (ridge: exact
             LOO predictions; PLS: an inner 90/10 hold-out), used to select layers; NaN if skipped.
         alphas: (n_splits, q) ridge penalties chosen per neuroid, None for PLS.
-        ci_low, ci_high: bootstrap interval over test stimuli (NaN unless requested).
+        ci_low, ci_high: 95 % interval over stimuli, splits and neuroids (NaN unless requested).
         ceiling, ceiling_error: split-half reliability of the responses (NaN if no trials).
         dropped_neuroids: neuroids left out for being constant or containing NaN.
     """
@@ -233,7 +239,9 @@ def align(
                     f"features (matched by {stimulus_coord}), e.g. {missing[:5]}; the features "
                     f"have {len(fstim)} stimuli, e.g. {list(fstim[:3])}"
                 )
-            X = values[[index[s] for s in stimulus_ids]]
+            order = np.array([index[s] for s in stimulus_ids])
+            same = len(order) == len(values) and bool((order == np.arange(len(order))).all())
+            X = values if same else values[order]  # no copy when already in order
     else:
         X = features if B.is_torch(features) else np.asarray(features)
         X = X.reshape(X.shape[0], -1)
@@ -242,38 +250,53 @@ def align(
                 f"{name}: {X.shape[0]} rows but the responses have {len(stimulus_ids)} "
                 "presentations (pass DataArrays with stimulus_id coords to match them by id)"
             )
-    X = B.asarray(X) if not B.is_torch(X) else X
-    finite = B.to_numpy((X == X) & (abs(X) != float("inf")))
-    if not finite.all():
-        bad_cols = int((~finite).any(axis=0).sum())
-        raise DataError(
-            f"{name}: {int((~finite).sum())} NaN/inf values in {bad_cols} feature column(s); "
-            "clean or drop those units before scoring"
-        )
+    if not B.is_torch(X):  # float32 features stay float32 (the Gram matrix is float64)
+        X = np.asarray(X)
+        X = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+    # a NaN / inf makes its column sum non-finite: one pass, no temporary of X's size
+    if not bool(np.isfinite(B.to_numpy(X.sum(axis=0))).all()):
+        finite = B.to_numpy((X == X) & (abs(X) != float("inf")))
+        if not finite.all():  # (else the sums only overflowed)
+            bad_cols = int((~finite).any(axis=0).sum())
+            raise DataError(
+                f"{name}: {int((~finite).sum())} NaN/inf values in {bad_cols} feature "
+                "column(s); clean or drop those units before scoring"
+            )
     return X
 
 
 class Design:
     """Features of one layer, prepared once for every split of a cross-validation.
 
-    Centres the features on all stimuli (numerical hygiene only: each split re-centres on its
-    own training stimuli). The Gram matrix ``X X^T`` of all stimuli is computed once, on
-    first use, and shared by every split: PLS always runs in kernel form (its NIPALS cost
-    no longer depends on the number of features), ridge runs in dual form when features
-    outnumber stimuli (``kernel=None``) or when asked (``kernel=True``), else in primal form.
+    The Gram matrix ``X_c X_c^T`` of the features centred on all stimuli is computed once, on
+    first use, by :func:`~neuroalign.encoding.ridge.centred_gram` (no centred copy of the
+    features: block by block), and shared by every split: PLS always runs in kernel form (its
+    NIPALS cost no longer depends on the number of features), ridge runs in dual form when
+    features outnumber stimuli (``kernel=None``) or when asked (``kernel=True``), else in
+    primal form on a centred copy (``X``, made only then; the centring is numerical hygiene:
+    each split re-centres on its own training stimuli).
     """
 
     def __init__(self, X: B.Array, kernel: bool | None = None) -> None:
         self.n, self.p = X.shape
-        self.X = X - X.mean(axis=0)
+        self.features = X  # (n, p) as given (not copied)
         self.kernel = (self.p > self.n) if kernel is None else kernel
+        self._X: B.Array | None = None
         self._K: B.Array | None = None
+
+    @property
+    def X(self) -> B.Array:
+        """The features centred on all stimuli (n, p) (a copy, made on first use)."""
+        if self._X is None:
+            X = B.asarray(self.features)  # float64
+            self._X = X - X.mean(axis=0)
+        return self._X
 
     @property
     def K(self) -> B.Array:
         """The (n, n) Gram matrix of the globally centred features."""
         if self._K is None:
-            self._K = self.X @ self.X.T
+            self._K = centred_gram(self.features)[0]
         return self._K
 
     def _gram(self, train: np.ndarray, test: np.ndarray) -> tuple[B.Array, B.Array]:
@@ -349,7 +372,7 @@ def score_design(
         _ = design.K  # the one large product: computed before limiting the BLAS threads
     # the per-split fits are small: one BLAS thread each beats oversubscribed threads
     with threadpool_limits(limits=SPLIT_BLAS_THREADS, user_api="blas"):
-        Y = B.asarray(data.Y, like=design.X)
+        Y = B.asarray(data.Y, like=design.features)
         per_neuroid = np.empty((len(splits), Y.shape[1]))
         train_stat = np.full(len(splits), np.nan)
         alphas_used = [] if method == "ridge" else None
@@ -374,10 +397,9 @@ def score_design(
         center = float(np.mean(per_split))
         error = float(np.std(per_split) / np.sqrt(len(splits)))
         ci_low = ci_high = float("nan")
-        if n_boot:
-            ci_low, ci_high, _ = bootstrap_score(
-                [p for _, p, _ in preds], [t for _, _, t in preds], n_boot, seed
-            )
+        if n_boot and len(splits) > 1:  # stimuli, splits and neuroids (see score_interval)
+            ci = score_interval(per_neuroid, test_size, len(data.stimulus_ids), n_boot, seed)
+            ci_low, ci_high = ci.low, ci.high
         result = ScoreResult(
             center=center,
             error=error,
@@ -427,7 +449,8 @@ def cross_validated_score(
         n_splits, test_size: Brain-Score's scheme, 10 random 90/10 splits.
         seed: splitter seed; ``seed=1`` reproduces Brain-Score's splits exactly.
         stratify_coord: a presentation coord (e.g. ``"object_name"``) to stratify splits by.
-        n_boot: bootstrap samples over test stimuli for a CI (0: none).
+        n_boot: neuroid resamples of the 95 % interval of
+            :func:`~neuroalign.encoding.bootstrap.score_interval` (0: none).
         ceiling: a :class:`~neuroalign.encoding.ceiling.Ceiling` to attach.
         device: ``None`` (NumPy float64) or a torch device string (``"cpu"``, ``"cuda"``).
         train_scores: also compute the training-only selection statistic.

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from neuroalign.encoding import backend as B
-from neuroalign.encoding.ridge import _check_xy
+from neuroalign.encoding.ridge import _check_xy, centred_gram
 from neuroalign.errors import DataError
 
 __all__ = ["KernelPLSFit", "PLSEncoder", "kernel_pls", "primal_pls"]
@@ -223,15 +223,16 @@ class PLSEncoder:
                 f"n_components={self.n_components} must be between 1 and min(n_samples - 1, "
                 f"n_features) = {min(n - 1, p)}"
             )
-        x_mean = X.mean(axis=0)
-        X_c = X - x_mean
         y_mean = Y.mean(axis=0)
         solver = self.solver if self.solver != "auto" else ("kernel" if p > n else "primal")
-        if solver == "kernel":
-            fit = kernel_pls(X_c @ X_c.T, Y, self.n_components, self.max_iter, self.tol)
-            coef = X_c.T @ fit.dual_coef
+        if solver == "kernel":  # no centred copy of X: X_c^T d = X^T d - x_mean (1^T d)
+            K_c, x_mean = centred_gram(X)
+            fit = kernel_pls(K_c, Y, self.n_components, self.max_iter, self.tol)
+            coef = X.T @ fit.dual_coef - x_mean[:, None] * fit.dual_coef.sum(axis=0)[None, :]
             self.n_iter_ = list(fit.n_iter)
         else:
+            x_mean = X.mean(axis=0)
+            X_c = X - x_mean
             W, P, Q, self.n_iter_ = primal_pls(
                 X_c, Y - y_mean, self.n_components, self.max_iter, self.tol
             )

@@ -34,6 +34,7 @@ __all__ = [
     "KernelRidgeFit",
     "RidgeCVEncoder",
     "center_gram",
+    "centred_gram",
     "kernel_ridge_cv",
     "spectral_ridge_cv",
 ]
@@ -84,31 +85,68 @@ def spectral_ridge_cv(
     alphas_np = np.asarray(alphas, dtype=np.float64).ravel()
     if alphas_np.size == 0 or np.any(alphas_np <= 0):
         raise ValueError(f"alphas must be a non-empty grid of positive numbers, got {alphas!r}")
-    UTy = U.T @ Y_c
-    U2 = U * U
-    loo_mse = B.zeros((alphas_np.size, Y_c.shape[1]), like=Y_c)
-    best_res = None
-    best_mse = None
-    best = np.zeros(Y_c.shape[1], dtype=np.int64)
-    for i, alpha in enumerate(alphas_np):
-        f = s2 / (s2 + alpha)
-        fitted = U @ (f[:, None] * UTy)
-        h = U2 @ f + (1.0 / n if fit_intercept else 0.0)
-        one_minus_h = 1.0 - h
-        one_minus_h[one_minus_h < 1e-12] = 1e-12  # interpolation: LOO error is huge, never chosen
-        res = (Y_c - fitted) / one_minus_h[:, None]
-        mse = (res * res).mean(axis=0)
-        loo_mse[i] = mse
-        if best_res is None:
-            best_res, best_mse = res, mse
-            continue
-        better = mse < best_mse
-        better_np = B.to_numpy(better).astype(bool)
-        if better_np.any():
-            best_res[:, better] = res[:, better]
-            best_mse[better] = mse[better]
-            best[better_np] = i
+    UTy = U.T @ Y_c  # (r, q)
+    outside = Y_c - U @ UTy  # the part of Y_c outside span(U): never fitted
+    # shrink (A, r): alpha / (s2 + alpha) = 1 - f_alpha, the unfitted share of each component
+    alpha_col = B.asarray(alphas_np[:, None], like=s2)  # (A, 1)
+    shrink = alpha_col / (s2[None, :] + alpha_col)
+    leverage = (U * U) @ (1.0 - shrink).T + (1.0 / n if fit_intercept else 0.0)  # (n, A)
+    one_minus_h = 1.0 - leverage
+    one_minus_h[one_minus_h < 1e-12] = 1e-12  # interpolation: LOO error is huge, never chosen
+    q = Y_c.shape[1]
+    best = np.zeros(q, dtype=np.int64)
+    loo_mse = B.zeros((alphas_np.size, q), like=Y_c)
+    best_res = B.zeros((n, q), like=Y_c)
+    chunk = max(1, SPECTRAL_CHUNK_ELEMENTS // (alphas_np.size * n))  # targets per batch
+    for start in range(0, q, chunk):
+        cols = slice(start, start + chunk)
+        # residuals of every alpha at once, U diag(1 - f) U^T y + outside: one product
+        coef = shrink.T[:, :, None] * UTy[:, None, cols]  # (r, A, c)
+        width = coef.shape[2]
+        res = (U @ coef.reshape(coef.shape[0], -1)).reshape(n, alphas_np.size, width)
+        res += outside[:, None, cols]
+        res /= one_minus_h[:, :, None]
+        mse = (res * res).mean(axis=0)  # (A, c)
+        loo_mse[:, cols] = mse
+        idx = np.argmin(B.to_numpy(mse), axis=0)  # first minimum, as before
+        best[cols] = idx
+        pick = (idx, np.arange(width))
+        if B.is_torch(res):
+            import torch
+
+            pick = tuple(torch.as_tensor(i, device=res.device) for i in pick)
+        best_res[:, cols] = res[:, pick[0], pick[1]]  # (n, c) at each target's best alpha
     return best, loo_mse, best_res
+
+
+#: Largest (alphas x stimuli x targets) block of LOO residuals :func:`spectral_ridge_cv` forms
+#: at once (float64: 128 MB).
+SPECTRAL_CHUNK_ELEMENTS = 2**24
+
+
+#: Columns centred at a time by :func:`centred_gram`: its transient copy is at most this many
+#: columns (or 1/16 of the features), so the peak memory stays near the features themselves.
+GRAM_BLOCK_COLUMNS = 4096
+
+
+def centred_gram(X: B.Array) -> tuple[B.Array, B.Array]:
+    """Gram matrix ``X_c X_c^T`` (n, n) of the column-centred features and the column means (p,).
+
+    The same numbers as centring a copy of ``X`` (n, p) and multiplying, without the copy:
+    the columns are centred and multiplied in blocks of at most :data:`GRAM_BLOCK_COLUMNS`
+    (and 1/16 of ``p``), and the block products summed, so the extra memory is one block.
+    float32 NumPy features are centred and multiplied in float64, block by block.
+    """
+    n, p = X.shape
+    upcast = isinstance(X, np.ndarray) and X.dtype != np.float64  # float32 features
+    mean = X.mean(axis=0, dtype=np.float64) if upcast else X.mean(axis=0)
+    block = max(1, min(GRAM_BLOCK_COLUMNS, -(-p // 16)))
+    K = B.zeros((n, n), like=mean[:1, None])
+    for start in range(0, p, block):
+        part = X[:, start : start + block]
+        part = (part.astype(np.float64) if upcast else part) - mean[start : start + block]
+        K += part @ part.T  # numpy: syrk, half the flops of a general product
+    return K, mean
 
 
 def center_gram(K: B.Array, K_test: B.Array | None = None) -> tuple[B.Array, B.Array | None]:
@@ -217,12 +255,11 @@ class RidgeCVEncoder:
         X, Y, self._y_1d = _check_xy(X, Y)
         alphas = np.atleast_1d(np.asarray(self.alphas, dtype=np.float64))
         n, p = X.shape
-        x_mean = X.mean(axis=0)
-        X_c = X - x_mean
         solver = self.solver if self.solver != "auto" else ("dual" if p > n else "primal")
-        if solver == "dual":
-            fit = kernel_ridge_cv(X_c @ X_c.T, Y, alphas, self.alpha_per_target)
-            coef = X_c.T @ fit.dual_coef
+        if solver == "dual":  # no centred copy of X: X_c^T d = X^T d - x_mean (1^T d)
+            K_c, x_mean = centred_gram(X)
+            fit = kernel_ridge_cv(K_c, Y, alphas, self.alpha_per_target)
+            coef = X.T @ fit.dual_coef - x_mean[:, None] * fit.dual_coef.sum(axis=0)[None, :]
             self.alpha_, self.loo_mse_, self.loo_predictions_ = (
                 fit.alpha,
                 fit.loo_mse,
@@ -230,6 +267,8 @@ class RidgeCVEncoder:
             )
             y_mean = fit.y_mean
         else:
+            x_mean = X.mean(axis=0)
+            X_c = X - x_mean
             y_mean = Y.mean(axis=0)
             Y_c = Y - y_mean
             s2, V = _decompose(X_c.T @ X_c, n)

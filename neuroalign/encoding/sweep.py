@@ -43,7 +43,6 @@ SWEEP_COLUMNS = (
     "ci_high",
     "ceiling",
     "explained_variance",
-    "r_over_ceiling",
     "train_score",
     "times_selected",
     "selected",
@@ -67,16 +66,23 @@ def sweep_results(
     n_boot: int = 0,
     ceiling: Ceiling | None = None,
 ) -> dict[str, ScoreResult]:
-    """One :class:`ScoreResult` per layer, all on the same splits (with training statistics)."""
+    """One :class:`ScoreResult` per layer, all on the same splits.
+
+    With several layers each result carries the training-only statistic used to select one
+    (with one layer there is nothing to select and it is skipped). ``n_boot`` > 0 gives each
+    result the interval of :func:`~neuroalign.encoding.bootstrap.score_interval` (stimuli,
+    splits and neuroids; ``n_boot`` neuroid resamples) in ``ci_low`` / ``ci_high``.
+    """
     if not features_by_layer:
         raise ValueError("features_by_layer is empty: give at least one layer")
     data = prepare_responses(responses, stratify_coord)
     splits = shuffle_splits(len(data.stimulus_ids), n_splits, test_size, seed, data.stratify)
+    select = len(features_by_layer) > 1
     results = {}
     for layer, features in features_by_layer.items():
         X = align(features, data.stimulus_ids, name=f"layer {layer!r}")
         design = Design(X)
-        results[layer] = score_design(
+        result = score_design(
             design,
             data,
             method,
@@ -86,11 +92,12 @@ def sweep_results(
             seed,
             alphas,
             n_components,
-            True,
+            select,
             n_boot,
             ceiling,
         )
         del design
+        results[layer] = result
     return results
 
 
@@ -148,8 +155,9 @@ def layer_sweep(
                 "ci_high": r.ci_high,
                 "ceiling": r.ceiling,
                 "explained_variance": r.explained_variance,
-                "r_over_ceiling": r.r_over_ceiling,
-                "train_score": float(np.nanmean(r.train_per_split)),
+                "train_score": float(np.nanmean(r.train_per_split))
+                if np.isfinite(r.train_per_split).any()
+                else float("nan"),
                 "times_selected": int(counts[depth]),
                 "selected": depth == modal,
                 "n_features": r.n_features,
@@ -168,7 +176,7 @@ def layer_sweep(
         "per_split": [float(v) for v in selected_scores],
         "ceiling": first.ceiling,
     }
-    sel.update(ceiled_scores(sel_center, first.ceiling))
+    sel["explained_variance"] = ceiled_scores(sel_center, first.ceiling)["explained_variance"]
     df.attrs["selected"] = sel
     df.attrs["results"] = results
     return df

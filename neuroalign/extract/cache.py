@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from neuroalign.extract.stimuli import as_stimuli
+from neuroalign.extract.stream import layer_filename, open_assembly, save_assembly
 from neuroalign.io import atomic_write, sha256_file
 
 __all__ = [
@@ -54,8 +56,6 @@ def default_cache_root() -> Path:
 
 def stimuli_fingerprint(stimuli: Any) -> str:
     """sha256 over the stimulus ids and the content of each image (file bytes or tensor bytes)."""
-    from neuroalign.extract.activations import as_stimuli
-
     stim = as_stimuli(stimuli)
     digest = hashlib.sha256()
     for sid in stim.ids:
@@ -105,8 +105,6 @@ class CacheEntry:
     def load(self, layers: Sequence[str]) -> dict[str, Any] | None:
         """layer -> NeuroidAssembly (loaded into memory), or ``None`` if absent, incomplete or
         corrupt (a corrupt entry is deleted, with a warning, so that it is rebuilt)."""
-        from neuroalign.extract.stream import layer_filename, open_assembly
-
         if not self.complete:
             return None
         files = {name: self.folder / layer_filename(name) for name in layers}
@@ -125,8 +123,6 @@ class CacheEntry:
             return None
 
     def save(self, assemblies: dict[str, Any]) -> None:
-        from neuroalign.extract.stream import layer_filename, save_assembly
-
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, assembly in assemblies.items():
             save_assembly(assembly, self.folder / layer_filename(name))

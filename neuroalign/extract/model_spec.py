@@ -1,15 +1,10 @@
-"""Build a network from a short *spec* string, with the preprocessing it was trained with.
+"""A network ready for extraction (:class:`LoadedModel`) and :func:`load_model` for a spec.
 
-A spec is one of
-
-* a torchvision architecture name (``"resnet18"``, ``"resnet50"``, ``"alexnet"``, ...): the
-  torchvision model (classifier included, so ``fc`` gives logits) with random weights drawn
-  under ``torch.manual_seed(0)``, so the same spec always gives the same weights;
-* ``"neuroalign:NAME"``: a backbone from ``neuroalign.backbones.create_model`` (random init, seed 0);
-* the path of a neuroalign checkpoint (``*.pt``; see ``neuroalign.backbones.load_checkpoint``): the
-  trained :class:`~neuroalign.backbones.SSLModel` (``backbone`` + ``head``) with the preprocessing
-  stored in the checkpoint;
-* ``"timm:NAME"``: a timm model (random init, seed 0) when timm is installed.
+:func:`load_model` builds the network a *model spec* names -- ``resnet18`` (torchvision, RANDOM
+weights), ``resnet18:IMAGENET1K_V1`` (torchvision's pretrained weights), ``timm:NAME[:TAG]``,
+``neuroalign:NAME`` or a checkpoint ``PATH.pt``; the grammar and the factories live in
+:mod:`neuroalign.extract.model_registry` -- and :meth:`LoadedModel.from_module` wraps any
+``torch.nn.Module`` with its :class:`~neuroalign.preprocessing.Preprocessing`.
 
 Layer names are PyTorch module names (``model.named_modules()``), e.g. ``"layer3"`` or
 ``"layer4.1.conv2"``. For checkpoints the backbone prefix may be left out: ``"layer3"`` resolves
@@ -18,15 +13,17 @@ to ``"backbone.layer3"``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from neuroalign.defaults import DEFAULT_LAYERS
+from neuroalign.extract.model_registry import RandomWeightsWarning, model_kind
 from neuroalign.preprocessing import Preprocessing
 
 __all__ = ["LoadedModel", "load_model", "state_dict_sha256"]
@@ -39,12 +36,21 @@ class LoadedModel:
     Attributes:
         model: the ``nn.Module`` (eval mode, on ``device``).
         identifier: a readable name (the spec, or the checkpoint's file name).
-        preprocessing: the :class:`Preprocessing` the model was trained with.
+        preprocessing: the :class:`Preprocessing` its weights expect.
         weights_sha256: sha256 over the model's state dict (names, dtypes, shapes, bytes);
             equal weights give equal digests whatever file they came from.
         spec: the spec string it was built from.
-        metadata: the checkpoint's metadata (``config``, ``epoch``, ...); empty otherwise.
-        file_sha256: sha256 of the checkpoint file, or ``None`` for built models.
+        metadata: the checkpoint's metadata (``config``, ``epoch``, ...); facts about the
+            weights file otherwise.
+        file_sha256: sha256 of the file the weights were read from (checkpoint or cached
+            pretrained weights), or ``None`` for built models.
+        kind: the registry entry it came from (``"torchvision-pretrained"``, ``"checkpoint"``...;
+            ``"module"`` for :meth:`from_module`).
+        weights: one sentence naming the weights ("random initialisation ...", "torchvision
+            ResNet18_Weights.IMAGENET1K_V1 (...)").
+        pretrained: False for randomly initialised networks.
+        source: how to rebuild the network elsewhere (library, arch, weights tag...).
+        weights_file: the file the weights were read from, or ``None``.
     """
 
     model: nn.Module
@@ -54,6 +60,53 @@ class LoadedModel:
     spec: str
     metadata: dict = field(default_factory=dict)
     file_sha256: str | None = None
+    kind: str = "module"
+    weights: str = ""
+    pretrained: bool = True
+    source: dict = field(default_factory=dict)
+    weights_file: Path | None = None
+
+    @classmethod
+    def from_module(
+        cls,
+        module: nn.Module,
+        preprocessing: Preprocessing,
+        identifier: str,
+        *,
+        weights: str = "weights given from Python",
+        device: str | torch.device | None = None,
+    ) -> LoadedModel:
+        """Wrap any ``nn.Module`` (switched to eval mode) with the preprocessing it expects.
+
+        Example::
+
+            >>> net = torchvision.models.resnet18()
+            >>> lm = LoadedModel.from_module(net, Preprocessing(), "my-resnet18")
+        """
+        if not isinstance(module, nn.Module):
+            raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        if not isinstance(preprocessing, Preprocessing):
+            raise ValueError(
+                f"preprocessing must be a neuroalign Preprocessing, got {type(preprocessing).__name__}"
+            )
+        module.eval()
+        if device is not None:
+            module.to(device)
+        return cls(
+            model=module,
+            identifier=str(identifier),
+            preprocessing=preprocessing,
+            weights_sha256=state_dict_sha256(module),
+            spec=str(identifier),
+            kind="module",
+            weights=weights,
+            source={"library": "python", "class": type(module).__qualname__},
+        )
+
+    @property
+    def warning(self) -> str | None:
+        """The loud notice of a randomly initialised network (None for real weights)."""
+        return self.metadata.get("warning") if not self.pretrained else None
 
     def layer_names(self) -> list[str]:
         """All module names that can be hooked, in definition order (the root excluded)."""
@@ -96,98 +149,46 @@ def state_dict_sha256(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def _seeded(seed: int):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
+def load_model(spec: str | Any, device: str | torch.device = "cpu") -> LoadedModel:
+    """Build the network named by ``spec`` (see :mod:`neuroalign.extract.model_registry`), in
+    eval mode on ``device``. A randomly initialised network warns
+    (:class:`~neuroalign.extract.model_registry.RandomWeightsWarning`) and says so in
+    :attr:`LoadedModel.weights`.
 
-
-def _torchvision_model(name: str) -> nn.Module:
-    import torchvision
-
-    available = set(torchvision.models.list_models(module=torchvision.models))
-    if name not in available:
-        raise ValueError(
-            f"unknown model spec {name!r}: not a torchvision architecture, a 'neuroalign:NAME' "
-            f"or 'timm:NAME' spec, nor an existing checkpoint file. torchvision has e.g. "
-            f"{', '.join(sorted(a for a in available if a.startswith('resnet')))}"
-        )
-    with _seeded(0):
-        return torchvision.models.get_model(name, weights=None)
-
-
-def _neuroalign_model(name: str) -> nn.Module:
-    from neuroalign.backbones import create_model
-
-    with _seeded(0):
-        return create_model(name)
-
-
-def _timm_model(name: str) -> tuple[nn.Module, Preprocessing]:
-    try:
-        import timm
-    except ImportError:
-        raise ValueError(f"spec 'timm:{name}' needs timm: pip install timm") from None
-    with _seeded(0):
-        model = timm.create_model(name, pretrained=False)
-    cfg = timm.data.resolve_data_config({}, model=model)
-    size = int(cfg["input_size"][-1])
-    prep = Preprocessing(
-        image_size=size,
-        resize=round(size / cfg.get("crop_pct", 0.875)),
-        mean=tuple(cfg["mean"]),
-        std=tuple(cfg["std"]),
-    )
-    return model, prep
-
-
-def _checkpoint_model(path: Path) -> tuple[nn.Module, Preprocessing, dict]:
-    from neuroalign.backbones import load_checkpoint
-
-    model, metadata = load_checkpoint(path, map_location="cpu")
-    prep_dict = metadata.get("preprocessing")
-    prep = Preprocessing.from_dict(prep_dict) if prep_dict else Preprocessing()
-    return model, prep, dict(metadata)
-
-
-def load_model(spec: str, device: str | torch.device = "cpu") -> LoadedModel:
-    """Build the network named by ``spec`` (see the module docstring), in eval mode on ``device``.
+    Raises:
+        ValueError: an unknown spec, architecture or weights name (the valid ones listed), or a
+            timm spec without timm installed.
+        DownloadError: pretrained weights neither cached nor downloadable (the message gives
+            the URL and the file to put there).
 
     Example::
 
-        >>> lm = load_model("resnet18")
+        >>> lm = load_model("resnet18:IMAGENET1K_V1")    # torchvision weights, torch hub cache
         >>> lm.layer_names()[:4]
         ['conv1', 'bn1', 'relu', 'maxpool']
     """
     from neuroalign.io import sha256_file
 
     spec = str(spec)
-    metadata: dict = {}
-    file_sha = None
-    path = Path(spec).expanduser()
-    if spec.startswith("timm:"):
-        model, prep = _timm_model(spec.split(":", 1)[1])
-        identifier = spec.replace(":", "-")
-    elif spec.startswith("neuroalign:"):
-        model, prep = _neuroalign_model(spec.split(":", 1)[1]), Preprocessing()
-        identifier = spec.replace(":", "-")
-    elif path.suffix in (".pt", ".pth", ".ckpt") or path.is_file():
-        if not path.is_file():
-            raise FileNotFoundError(f"checkpoint not found: {path}")
-        model, prep, metadata = _checkpoint_model(path)
-        identifier = path.stem
-        file_sha = sha256_file(path)
-    else:
-        model, prep = _torchvision_model(spec), Preprocessing()
-        identifier = spec
-    model.eval().to(device)
+    kind = model_kind(spec)
+    built = kind.build(spec)
+    if not built.pretrained:
+        warnings.warn(built.metadata["warning"], RandomWeightsWarning, stacklevel=2)
+    built.module.eval().to(device)
+    file_sha = built.file_sha256
+    if file_sha is None and built.weights_file is not None and Path(built.weights_file).is_file():
+        file_sha = sha256_file(built.weights_file)
     return LoadedModel(
-        model=model,
-        identifier=identifier,
-        preprocessing=prep,
-        weights_sha256=state_dict_sha256(model),
+        model=built.module,
+        identifier=built.identifier,
+        preprocessing=built.preprocessing,
+        weights_sha256=state_dict_sha256(built.module),
         spec=spec,
-        metadata=metadata,
+        metadata=built.metadata,
         file_sha256=file_sha,
+        kind=kind.name,
+        weights=built.weights,
+        pretrained=built.pretrained,
+        source=built.source,
+        weights_file=built.weights_file,
     )

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from neuroalign.extract.forward import run_extraction
+
 __all__ = [
     "GaussianProjection",
     "PCAReducer",
@@ -28,6 +30,7 @@ __all__ = [
     "SparseProjection",
     "fit_reducers",
     "make_reducer",
+    "reducer_bytes",
 ]
 
 _BLOCK = 16384  # input rows of R generated at once (Gaussian projection)
@@ -200,8 +203,6 @@ def fit_reducers(
     dims = {name: int(np.prod(shapes[name])) for name in layers}
     if reduction.method != "pca":
         return {name: make_reducer(reduction, dims[name]) for name in layers}
-    from neuroalign.extract.activations import run_extraction
-
     n = len(stimuli)
     rng = np.random.default_rng(reduction.seed)
     idx = np.sort(rng.choice(n, size=min(reduction.fit_size, n), replace=False))
@@ -216,3 +217,15 @@ def fit_reducers(
         num_workers=num_workers,
     )  # fmt: skip
     return {name: PCAReducer.fit(torch.from_numpy(feats.pop(name)), reduction.k) for name in layers}
+
+
+def reducer_bytes(reduction: Reduction | None, dims: dict[str, int]) -> int:
+    """Memory the reducers of layers with ``dims`` features hold (while fitting, for PCA)."""
+    if reduction is None:
+        return 0
+    if reduction.method == "pca":
+        fit = reduction.fit_size
+        return sum(4 * d * (fit + reduction.k + 1) + 8 * fit * fit for d in dims.values())
+    if reduction.method == "sparse":
+        return sum(int(12 * reduction.k * np.sqrt(d)) + 4 * d for d in dims.values())
+    return sum(4 * reduction.k * min(d, _BLOCK) for d in dims.values())

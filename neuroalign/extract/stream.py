@@ -2,12 +2,18 @@
 
 Design (how 50,000 images x every ResNet-50 stage fit in a few GB of RAM):
 
-* Before the pass, one blank image is probed: the feature size of each requested layer and
-  the bytes of every module output in a forward pass (an upper bound of the working memory
-  per image).
-* The batch size is the largest one (<= ``batch_size``) whose working memory plus the model's
-  parameters and the reducers fits ``max_memory``; a budget too small even for one image is an
-  error that says how much is needed.
+* ``max_memory`` bounds the peak resident memory (RSS) of the whole Python process: the
+  interpreter and its imports (about 1 GB with torch and Brain-Score), the loaded model, the
+  reducers and the activations of one batch. DataLoader worker processes that decode images
+  (``num_workers``) have their own memory and are not counted; ``num_workers=0`` keeps all
+  the work in the one process.
+* Before the pass, the memory already resident is measured and one blank image is probed: the
+  feature size of each requested layer and the bytes of every module output in a forward pass
+  (an upper bound of the activation memory per image).
+* The batch size is the largest one (<= ``batch_size``) whose activations, plus the reducers
+  and the netCDF write buffers, fit in what the budget leaves above the resident memory; a
+  budget too small even for one image (or below what the process already used) is an error
+  that says how much is needed.
 * Each batch's features (optionally reduced to k dims, see :mod:`neuroalign.extract.reduce`)
   are written straight into the layer's netCDF variable (``activations``, presentation x
   neuroid, float32, chunked by batch) and dropped: resident memory does not grow with the
@@ -30,25 +36,29 @@ import numpy as np
 import torch
 
 from neuroalign.errors import DataError
-from neuroalign.extract.activations import (
-    _base_attrs,
-    _check_layers,
-    as_stimuli,
+from neuroalign.extract.forward import (
+    check_layers,
     estimate_bytes_per_image,
-    neuroid_coords,
-    presentation_coords,
-    reduced_coords,
     resolve_device,
     run_extraction,
 )
 from neuroalign.extract.model_spec import LoadedModel
-from neuroalign.io import atomic_path
+from neuroalign.extract.package import (
+    layer_attrs,
+    neuroid_coords,
+    presentation_coords,
+    reduced_coords,
+)
+from neuroalign.extract.reduce import fit_reducers, reducer_bytes
+from neuroalign.extract.stimuli import as_stimuli
+from neuroalign.io import atomic_path, atomic_write
 
 __all__ = [
     "choose_batch_size",
     "layer_filename",
     "open_assembly",
     "parse_memory",
+    "process_memory",
     "save_assembly",
     "stream_activations",
 ]
@@ -71,6 +81,27 @@ def layer_filename(layer: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", layer) + ".nc"
 
 
+def process_memory() -> tuple[int, int]:
+    """(current, peak) resident memory of this process in bytes.
+
+    Linux: ``VmRSS`` and ``VmHWM`` of ``/proc/self/status`` (the peak of this program: unlike
+    ``getrusage``'s ``ru_maxrss``, it does not inherit the peak of the process that started it).
+    Elsewhere both are ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        current, peak = (int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "VmHWM"))
+        return current, max(peak, current)
+    except (OSError, KeyError, ValueError):
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
+        return peak, peak
+
+
 def choose_batch_size(
     requested: int, bytes_per_image: int, fixed_bytes: int, max_memory: int | None
 ) -> int:
@@ -82,23 +113,11 @@ def choose_batch_size(
         need = (fixed_bytes + bytes_per_image) / 2**20
         raise DataError(
             f"--max-memory {max_memory / 2**20:.0f} MiB is too small: one image needs about "
-            f"{need:.0f} MiB (model, reducers and one image's activations); raise it, request "
-            f"fewer layers or reduce them (--reduce)"
+            f"{need:.0f} MiB in all (the process as it is now -- Python, its imports and the "
+            f"model --, the reducers and one image's activations); raise it, request fewer "
+            f"layers or reduce them (--reduce)"
         )
     return max(1, min(requested, room // bytes_per_image))
-
-
-def _reducer_bytes(reduction: Any, dims: dict[str, int]) -> int:
-    if reduction is None:
-        return 0
-    if reduction.method == "pca":
-        fit = reduction.fit_size
-        return sum(4 * d * (fit + reduction.k + 1) + 8 * fit * fit for d in dims.values())
-    if reduction.method == "sparse":
-        return sum(int(12 * reduction.k * np.sqrt(d)) + 4 * d for d in dims.values())
-    from neuroalign.extract.reduce import _BLOCK
-
-    return sum(4 * reduction.k * min(d, _BLOCK) for d in dims.values())
 
 
 class _NetCDFLayer:
@@ -208,16 +227,15 @@ def stream_activations(
     """Extract ``layers`` for ``stimuli`` into ``out_dir/<layer>.nc`` within ``max_memory``.
 
     Args: as :func:`neuroalign.extract.extract_activations`, plus ``out_dir`` and
-        ``max_memory`` (bytes or ``"4GB"``; ``None`` = no limit) that bounds the working memory
-        (model, reducers, one batch of activations); the batch size shrinks to fit it.
+        ``max_memory`` (bytes or ``"4GB"``; ``None`` = no limit): the peak resident memory of
+        this whole process (imports and model included; decoding workers not counted, see the
+        module docstring); the batch size shrinks to fit it.
 
     Returns:
         layer -> path of its netCDF file (open with :func:`open_assembly`). A
         ``manifest.json`` beside them records the model, preprocessing, layers and reduction.
     """
-    from neuroalign.extract.reduce import fit_reducers
-
-    layers = _check_layers(model, layers)
+    layers = check_layers(model, layers)
     stim = as_stimuli(stimuli)
     if len(stim) == 0:
         raise DataError("no stimuli given")
@@ -228,11 +246,22 @@ def stream_activations(
 
     shapes, per_image = estimate_bytes_per_image(model, layers)
     dims = {name: int(np.prod(shapes[name])) for name in layers}
+    # per image: every module output + the copies made of the requested layers (GPU->CPU,
+    # numpy) + the decoded uint8 image and its float copy
+    size = model.preprocessing.image_size
+    per_image += 2 * 4 * sum(dims.values()) + 5 * 3 * size * size
+    current, peak = process_memory()
+    if budget is not None and peak > budget:
+        raise DataError(
+            f"--max-memory {budget / 2**20:.0f} MiB is too small: this process already peaked "
+            f"at {peak / 2**20:.0f} MiB (Python, torch and Brain-Score imports, the model) "
+            f"before extracting; the budget covers the whole process, so raise it above that"
+        )
+    # resident memory (imports, the model's parameters) + reducers + netCDF chunk caches;
+    # parameters are counted once more for the channels-last copy made before the pass
     params = sum(p.numel() * p.element_size() for p in model.model.parameters())
-    params += sum(b.numel() * b.element_size() for b in model.model.buffers())
-    # per image: every module output + the copies made of the requested layers (GPU->CPU, numpy)
-    per_image += 2 * 4 * sum(dims.values())
-    fixed = params + _reducer_bytes(reduction, dims)
+    chunk_caches = len(layers) * (8 * 2**20 + 1024)
+    fixed = current + params + reducer_bytes(reduction, dims) + chunk_caches
     bs = choose_batch_size(batch_size, per_image, fixed, budget)
 
     reducers = fit_reducers(reduction, model, stim, layers, shapes, bs, dev, num_workers)
@@ -251,7 +280,7 @@ def stream_activations(
                 if reducers
                 else neuroid_coords(name, shapes[name])
             )
-            attrs = _base_attrs(model, name, reduction, stim)
+            attrs = layer_attrs(model, name, reduction, stim)
             attrs["batch_size"] = int(bs)
             writers[name] = _NetCDFLayer(tmp_paths[name], pcoords, ncoords, attrs, chunk_rows=bs)
 
@@ -285,9 +314,9 @@ def stream_activations(
         "n_stimuli": len(stim),
         "batch_size": int(bs),
         "max_memory_bytes": budget,
+        "max_memory_covers": "peak resident memory of the whole process (imports, model, "
+        "reducers, one batch); decoding worker processes not counted",
     }
-    from neuroalign.io import atomic_write
-
     with atomic_write(out_dir / "manifest.json") as handle:
         json.dump(manifest, handle, indent=2)
     return finals

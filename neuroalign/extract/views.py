@@ -22,7 +22,14 @@ import torch
 from torch import nn
 
 from neuroalign.augment import AugmentRecipe, augment_views
-from neuroalign.extract.activations import forward_layers, resolve_device
+from neuroalign.extract.forward import (
+    POOLS,
+    feature_width,
+    layer_features,
+    model_device,
+    probe_layers,
+    resolve_device,
+)
 from neuroalign.extract.model_spec import LoadedModel
 from neuroalign.extract.reduce import Reduction, make_reducer
 from neuroalign.preprocessing import Preprocessing
@@ -31,8 +38,6 @@ __all__ = ["OUTPUT", "layer_views"]
 
 #: The layer name that means "the model's output" (e.g. a backbone's pooled features).
 OUTPUT = "output"
-
-_POOLS = (None, "mean")
 
 
 def layer_views(
@@ -87,16 +92,15 @@ def layer_views(
         )
     if int(n_views) < 0:
         raise ValueError(f"n_views must be >= 0, got {n_views}")
-    if pool not in _POOLS:
-        raise ValueError(f"pool must be one of {_POOLS}, got {pool!r}")
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
     if images.shape[0] == 0:
         raise ValueError("no images given")
-    dev = resolve_device(device) if device is not None else _model_device(net)
+    dev = resolve_device(device) if device is not None else model_device(net)
     modules = {name: _module(model, net, name) for name in layers}
     m = max(int(n_views), 1)
     per_chunk = max(1, int(batch_size) // m)
     gen = torch.Generator(device=dev).manual_seed(int(seed))
-    reducers: dict[str, Any] = {}
     parts: dict[str, list[torch.Tensor]] = {name: [] for name in layers}
 
     starts = range(0, images.shape[0], per_chunk)
@@ -107,6 +111,7 @@ def layer_views(
     was_training = net.training
     net.eval()
     try:
+        reducers = _projections(net, modules, prep.image_size, dev, pool, max_features, seed)
         for start in starts:
             chunk = images[start : start + per_chunk].to(dev, non_blocking=True)
             if n_views:
@@ -114,15 +119,9 @@ def layer_views(
                 x = prep.normalize(views.flatten(0, 1))
             else:
                 x = prep(chunk)
-            outs = forward_layers(net, modules, x)
+            feats = layer_features(net, modules, x, pool=pool, reducers=reducers)
             for name in layers:
-                feats = _flatten(outs[name], pool)
-                if max_features and feats.shape[1] > max_features:
-                    if name not in reducers:
-                        reduction = Reduction("gaussian", int(max_features), seed=int(seed))
-                        reducers[name] = make_reducer(reduction, feats.shape[1])
-                    feats = reducers[name].transform(feats)
-                parts[name].append(feats.float().view(m, -1, feats.shape[1]))
+                parts[name].append(feats[name].view(m, -1, feats[name].shape[1]))
     finally:
         net.train(was_training)
     out = {name: torch.cat(chunks, dim=1) for name, chunks in parts.items()}
@@ -153,12 +152,19 @@ def _module(model: LoadedModel | nn.Module, net: nn.Module, name: str) -> nn.Mod
     return modules[name]
 
 
-def _model_device(net: nn.Module) -> torch.device:
-    param = next(iter(net.parameters()), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
-def _flatten(output: torch.Tensor, pool: str | None) -> torch.Tensor:
-    if pool == "mean" and output.ndim > 2:
-        return output.flatten(2).mean(dim=2)
-    return output.flatten(1)
+def _projections(
+    net: nn.Module,
+    modules: dict[str, nn.Module],
+    image_size: int,
+    device: torch.device,
+    pool: str | None,
+    max_features: int | None,
+    seed: int,
+) -> dict[str, Any]:
+    """A seeded Gaussian projection to ``max_features`` for each layer wider than that."""
+    if not max_features:
+        return {}
+    shapes, _ = probe_layers(net, modules, image_size, device)
+    widths = {name: feature_width(shape, pool) for name, shape in shapes.items()}
+    reduction = Reduction("gaussian", int(max_features), seed=int(seed))
+    return {name: make_reducer(reduction, d) for name, d in widths.items() if d > int(max_features)}

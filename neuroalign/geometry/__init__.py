@@ -10,7 +10,7 @@ The pieces, on arrays::
 
     participation_ratio(X)                     # X: (n_samples, n_features)
     submanifold_table(z, labels)               # z: (n_views, n_images, dim)
-    res = manifold_capacity([X_cls0, X_cls1, ...], kappa=0.0, n_t=200, seed=0)
+    res = manifold_capacity([X_cls0, X_cls1, ...], kappa=0.0, seed=0)  # n_t = 300
     res.capacity, res.radius, res.dimension, res.per_manifold
 
 Names are imported on first use (:mod:`neuroalign._lazy`): importing the config costs no torch.

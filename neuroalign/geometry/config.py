@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neuroalign.defaults import COLLAPSE_THRESHOLD
+from neuroalign.defaults import CAPACITY_N_T, COLLAPSE_THRESHOLD
 
 __all__ = ["GeometryConfig"]
 
@@ -57,7 +57,10 @@ class GeometryConfig:
         },
     )
     kappa: float = field(default=0.0, metadata={"help": "margin of the manifold capacity"})
-    n_t: int = field(default=200, metadata={"help": "Gaussian vectors per manifold (capacity)"})
+    n_t: int = field(
+        default=CAPACITY_N_T,
+        metadata={"help": "Gaussian vectors per manifold (capacity; replicaMFT's default)"},
+    )
     n_reps: int = field(
         default=2, metadata={"help": "random starts per rank of the centre-correlation removal"}
     )

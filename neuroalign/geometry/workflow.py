@@ -181,7 +181,7 @@ def run_geometry(
         a :class:`GeometryResult` (nothing is written until :meth:`GeometryResult.write`).
     """
     from neuroalign.extract import layer_views, load_model
-    from neuroalign.extract.activations import resolve_device
+    from neuroalign.extract.forward import resolve_device
 
     device = resolve_device(config.device)
     loaded = model if model is not None else load_model(config.model, device=device)

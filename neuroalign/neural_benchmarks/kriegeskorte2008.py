@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
 from neuroalign.errors import DataError
-from neuroalign.neural_benchmarks.cowley2023 import BenchmarkResult
+from neuroalign.neural_benchmarks.base import BenchmarkResult, NeuralBenchmark
 
 __all__ = ["BIBTEX", "BRAIN_RDMS", "Kriegeskorte2008IT"]
 
@@ -45,7 +44,14 @@ def _rdm(features: np.ndarray) -> np.ndarray:
     return np.asarray(compute_rdm(features, "correlation"))
 
 
-class Kriegeskorte2008IT(BenchmarkBase):
+#: How the interval of the RSA scores is built (written into every result).
+INTERVAL = (
+    "percentile bootstrap over the 92 stimuli (rsatoolbox's eval_bootstrap_pattern convention; "
+    "the brain RDMs are group RDMs, so subjects cannot be resampled): covers stimulus sampling"
+)
+
+
+class Kriegeskorte2008IT(NeuralBenchmark):
     """RSA of a model layer against monkey and human IT (a Brain-Score ``Benchmark``).
 
     Args:
@@ -67,6 +73,14 @@ class Kriegeskorte2008IT(BenchmarkBase):
         )
         self.root, self.n_boot, self.seed = root, n_boot, seed
         self._data = None
+
+    @staticmethod
+    def check_data(root: Any = None) -> str:
+        """Where the data comes from; raises the loader's :class:`DataError` when unreachable."""
+        from neuroalign.data import load_kriegeskorte2008
+
+        load_kriegeskorte2008(root)
+        return "neuroalign data (mirror / data home)" if root is None else f"data in {root}"
 
     @property
     def data(self) -> Any:
@@ -127,7 +141,12 @@ class Kriegeskorte2008IT(BenchmarkBase):
         self, features: Mapping[str, Mapping[str, Any]] | Mapping[str, Any]
     ) -> BenchmarkResult:
         """Score layers: ``{"kriegeskorte2008": {layer: DataArray}}`` or ``{layer: DataArray}``."""
-        layers = features.get(self.stimulus_set_name, features)
+        if self.stimulus_set_name not in features:
+            features = {self.stimulus_set_name: features}
+        return super().score_features(features)
+
+    def score_set(self, name: str, layers: Mapping[str, Any]) -> pd.DataFrame:
+        """RSA scores of every layer on the 92 images (one row per layer)."""
         rows = []
         rdms = {}
         for depth, (layer, feats) in enumerate(layers.items()):
@@ -143,8 +162,10 @@ class Kriegeskorte2008IT(BenchmarkBase):
                     "ci_low": float("nan"),
                     "ci_high": float("nan"),
                     "ceiling": float("nan"),
+                    "ceiling_error": float("nan"),
                     "explained_variance": float("nan"),
-                    "r_over_ceiling": float("nan"),
+                    "ev_ci_low": float("nan"),
+                    "ev_ci_high": float("nan"),
                     "monkey_IT": comp["monkey_IT"],
                     "human_IT": comp["human_IT"],
                     "n_stimuli": len(self.data.stimulus_set),
@@ -165,6 +186,12 @@ class Kriegeskorte2008IT(BenchmarkBase):
             table["ci_low"] = np.asarray(boot.ci_low)
             table["ci_high"] = np.asarray(boot.ci_high)
             table["error"] = np.nanstd(boot.samples, axis=0)
+        return table.assign(session=name)
+
+    def pool(self, scored: Sequence[pd.DataFrame]) -> BenchmarkResult:
+        """One stimulus set: the table itself, the best layer marked (no fitting: optimistic)."""
+        (per_set,) = scored
+        table = per_set.drop(columns="session")
         table["selected"] = False
         if len(table):
             table.loc[int(table["score"].to_numpy().argmax()), "selected"] = True
@@ -175,42 +202,17 @@ class Kriegeskorte2008IT(BenchmarkBase):
             "explained_variance": float("nan"),
             "how": "best layer on the same 92 images (no fitting; optimistic)",
         }
-        per_set = table.assign(session=self.stimulus_set_name)
         return BenchmarkResult(self.identifier, table, per_set, selected, self.meta())
-
-    def score_model(
-        self, model: Any, layers: Sequence[str], batch_size: int = 64, reduction: Any = None,
-        progress: bool = False,
-    ) -> BenchmarkResult:  # fmt: skip
-        from neuroalign.extract import extract_activations
-
-        acts = extract_activations(
-            model,
-            self.data.stimulus_set,
-            list(layers),
-            batch_size,
-            reduction=reduction,
-            progress=progress,
-        )
-        return self.score_features({self.stimulus_set_name: acts})
 
     def meta(self) -> dict[str, Any]:
         return {
             "benchmark": self.identifier,
             "rdm": "correlation distance (1 - Pearson r)",
             "comparison": "Spearman r of upper triangles; score = mean over monkey IT, human IT",
+            "interval": INTERVAL,
+            "interval_note": "95% CI: bootstrap over the 92 stimuli",
+            "ceiled_score": "none: one group RDM per species, no noise ceiling can be estimated",
             "n_boot": self.n_boot,
             "seed": self.seed,
+            "visual_degrees": self.visual_degrees,
         }
-
-    def __call__(self, candidate: Any) -> Score:
-        """Score a Brain-Score ``BrainModel``'s committed IT layer (70-170 ms)."""
-        candidate.start_recording(self.region, time_bins=[(70, 170)])
-        acts = candidate.look_at(self.data.stimulus_set, number_of_trials=1)
-        if "time_bin" in acts.dims:
-            acts = acts.mean("time_bin")
-        comp = self.compare(acts)
-        score = Score(comp["score"])
-        score.attrs.update({k: v for k, v in comp.items() if k != "score"})
-        score.attrs["ceiling"] = self.ceiling
-        return score

@@ -17,13 +17,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from neuroalign.errors import DataError
 
 __all__ = [
     "BRAINSCORE_BENCHMARKS",
     "brain_model_for",
     "brainscore_data_cached",
+    "brainscore_registered",
+    "check_brainscore_data",
+    "load_brain_model",
     "load_brainscore_benchmark",
+    "score_layers_with_brainscore",
     "score_with_brainscore",
 ]
 
@@ -54,11 +60,55 @@ def brainscore_data_cached(identifier: str) -> bool:
     return home.is_dir() and any(home.rglob(f"assy_*{fragment}*.nc"))
 
 
+def check_brainscore_data(identifier: str) -> str:
+    """Where benchmark ``identifier``'s data comes from; :class:`DataError` when not offline."""
+    if not brainscore_data_cached(identifier):
+        raise DataError(
+            f"the data of Brain-Score benchmark {identifier} is not in Brain-Score's local "
+            f"cache ({_brainio_home()}) and no S3 mirror is set (AWS_ENDPOINT_URL_S3)"
+        )
+    return "Brain-Score's local cache / S3 mirror"
+
+
+def brainscore_registered(kind: str, identifier: str) -> bool:
+    """Whether an installed Brain-Score plugin registers ``identifier`` (``kind``: ``"models"``
+    or ``"benchmarks"``), found the way ``brainscore_vision.load_*`` finds it."""
+    from brainscore_core.plugin_management.import_plugin import ImportPlugin
+
+    try:
+        ImportPlugin("brainscore_vision", kind, identifier)
+    except AssertionError:  # "No registrations found" / more than one
+        return False
+    return True
+
+
+def load_brain_model(identifier: str) -> Any:
+    """``brainscore_vision.load_model(identifier)``; a one-line :class:`DataError` when no
+    installed plugin registers ``identifier``."""
+    os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
+    if not brainscore_registered("models", identifier):
+        from neuroalign.brainscore import brainscore_models_dir
+
+        raise DataError(
+            f"{identifier!r} is not a registered Brain-Score model: no plugin in "
+            f"{brainscore_models_dir()} registers it (install one with `neuroalign register "
+            f"--install`)"
+        )
+    import brainscore_vision
+
+    return brainscore_vision.load_model(identifier)
+
+
 def load_brainscore_benchmark(identifier: str) -> Any:
     """``brainscore_vision.load_benchmark(identifier)`` with a clear error when data is absent."""
     os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
     import brainscore_vision
 
+    if not brainscore_registered("benchmarks", identifier):
+        raise DataError(
+            f"unknown benchmark {identifier!r}: neither neuroalign's nor one that an installed "
+            f"Brain-Score plugin registers (see `neuroalign score --help` for the names)"
+        )
     try:
         return brainscore_vision.load_benchmark(identifier)
     except Exception as err:  # botocore / network / registry / data-format errors
@@ -80,7 +130,7 @@ def load_brainscore_benchmark(identifier: str) -> Any:
             "connect to the internet, set AWS_ENDPOINT_URL_S3 to an S3 mirror, or use an offline "
             "benchmark (Cowley2023.V4-ridge, Cowley2023.V4-pls, Kriegeskorte2008.IT-rsa)."
             if network
-            else "Its data was reached but building the benchmark failed (see the cause above)."
+            else "Building the benchmark failed (see the cause above)."
         )
         raise DataError(
             f"Brain-Score benchmark {identifier!r} could not be loaded ({type(err).__name__}: "
@@ -102,15 +152,12 @@ def brain_model_for(model: Any, region: str, layer: str | None = None) -> Any:
         try:
             loaded = load_model(model)
         except (ValueError, KeyError, FileNotFoundError, DataError) as err:
-            import brainscore_vision
-
-            try:
-                return brainscore_vision.load_model(model)
-            except Exception as bs_err:
+            if not brainscore_registered("models", str(model)):
                 raise DataError(
-                    f"{model!r} is neither a neuroalign model spec ({err}) nor a loadable "
-                    f"Brain-Score model ({type(bs_err).__name__}: {str(bs_err)[:200]})"
-                ) from bs_err
+                    f"unknown model {model!r}: not a model spec neuroalign can load ({err}) "
+                    f"and not a registered Brain-Score model"
+                ) from None
+            return load_brain_model(str(model))
     if layer is None:
         raise ValueError(f"a layer to commit to {region} is needed for {loaded.identifier}")
     from neuroalign.brainscore import build_brain_model
@@ -123,3 +170,53 @@ def score_with_brainscore(benchmark: Any, model: Any, region: str, layer: str | 
     """Run ``benchmark(brain_model)`` exactly as Brain-Score's ``score()`` does."""
     brain_model = brain_model_for(model, region, layer)
     return benchmark(brain_model)
+
+
+def score_layers_with_brainscore(
+    benchmark: Any, identifier: str, model: Any, layers: list[str] | None
+) -> Any:
+    """Run Brain-Score's own benchmark on each layer (one ``BrainModel`` per layer committed to
+    the benchmark's region), or once on a registered Brain-Score model's committed layer.
+
+    Returns a :class:`~neuroalign.neural_benchmarks.base.BenchmarkResult` whose rows hold the
+    raw score (``score``), Brain-Score's ceiling and its ceiled score (``explained_variance``,
+    the value Brain-Score reports); intervals are not computed (NaN).
+    """
+    import pandas as pd
+
+    from neuroalign.neural_benchmarks.base import CEILED_QUANTITY, BenchmarkResult
+
+    region = BRAINSCORE_BENCHMARKS.get(identifier, (identifier.split(".")[1].split("-")[0], ""))[0]
+    rows = []
+    for depth, layer in enumerate(layers or [None]):
+        score = score_with_brainscore(benchmark, model, region, layer)
+        raw = score.attrs.get("raw")
+        ceiling = score.attrs.get("ceiling")
+        raw_value = float(raw) if raw is not None and getattr(raw, "size", 1) == 1 else np.nan
+        rows.append(
+            {
+                "layer": layer or f"(committed to {region})",
+                "depth": depth,
+                "method": identifier.rsplit("-", 1)[-1],
+                "score": raw_value,
+                "error": float(score.attrs.get("error", np.nan)),
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "ceiling": float(ceiling) if ceiling is not None else np.nan,
+                "ceiling_error": np.nan,
+                "explained_variance": float(score),
+                "ev_ci_low": np.nan,
+                "ev_ci_high": np.nan,
+                "train_score": np.nan,
+                "selected": False,
+            }
+        )
+    table = pd.DataFrame(rows)
+    meta = {
+        "benchmark": identifier,
+        "scored_by": "brainscore_vision (its own benchmark, metric, ceiling and preprocessing)",
+        "ceiled_score": CEILED_QUANTITY,
+        "interval": "none (Brain-Score's error is the SEM over its splits)",
+    }
+    selected = {"layer": None, "score": np.nan, "explained_variance": np.nan, "how": "none"}
+    return BenchmarkResult(identifier, table, table.assign(session=""), selected, meta)

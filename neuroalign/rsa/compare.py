@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from neuroalign.errors import DataError
-from neuroalign.rsa.rdm import RDM_DIMS, _is_dataarray, n_stimuli_from_condensed
+from neuroalign.rsa.rdm import RDM_DIMS, _is_dataarray, _triu_mask, n_stimuli_from_condensed
 
 __all__ = [
     "COMPARE_METHODS",
@@ -144,15 +144,66 @@ def rdm_stack(rdms: Any, dtype: torch.dtype = torch.float64) -> tuple[torch.Tens
 
 
 # --------------------------------------------------------------------------------------------
-# weighted similarity engine (torch, batched)
+# weighted similarity engine (batched; numpy arrays on the CPU, torch tensors on other devices)
 # --------------------------------------------------------------------------------------------
-def _take(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``values[:, index]`` for ``values`` ``(B, m)`` and ``index`` ``(P,)`` (numpy's ``take`` on
-    CPU, about 2-3x faster there than torch's gather; torch elsewhere)."""
-    if values.device.type == "cpu":
-        out = np.take(values.numpy(), index.numpy(), axis=1)
-        return torch.from_numpy(out)
+def _is_numpy(x: Any) -> bool:
+    return isinstance(x, np.ndarray)
+
+
+def engine_arrays(*xs: torch.Tensor) -> tuple[Any, ...]:
+    """The engine's arrays for tensors: numpy views on the CPU (numpy's SIMD sort and
+    single-threaded passes are faster there than torch's, and start no thread pool), the
+    tensors themselves elsewhere."""
+    return tuple(x.numpy() if x.device.type == "cpu" else x for x in xs)
+
+
+def mask_nan_pairs(u: Any, v: Any) -> tuple[Any | None, Any, Any]:
+    """Pairs that are NaN in any RDM of ``u`` ``(K_u, P)`` or ``v`` ``(K_v, P)`` get weight 0:
+    ``(0/1 mask (P,) or None if all finite, u, v with NaN replaced by 0)``."""
+    if _is_numpy(u):
+        keep = np.isfinite(u).all(0) & np.isfinite(v).all(0)
+        if keep.all():
+            return None, u, v
+        return keep.astype(u.dtype), np.nan_to_num(u), np.nan_to_num(v)
+    keep = torch.isfinite(u).all(0) & torch.isfinite(v).all(0)
+    if bool(keep.all()):
+        return None, u, v
+    return keep.to(u.dtype), torch.nan_to_num(u), torch.nan_to_num(v)
+
+
+def _take(values: Any, index: Any) -> Any:
+    """``values[:, index]`` for ``values`` ``(B, m)`` and ``index`` ``(P,)``."""
+    if _is_numpy(values):
+        return np.take(values, index, axis=1)
     return values.gather(1, index.expand(values.shape[0], -1))
+
+
+def _cumsum(x: Any) -> Any:
+    """Cumulative sums along the rows of ``(B, P)`` (torch's kernel also for numpy arrays: it
+    vectorises the scan, numpy's does not, ~3x faster; zero-copy views both ways)."""
+    if _is_numpy(x):
+        return torch.from_numpy(x).cumsum(1).numpy()
+    return x.cumsum(1)
+
+
+def _arange(n: int, like: Any) -> Any:
+    return np.arange(n) if _is_numpy(like) else torch.arange(n, device=like.device)
+
+
+def _stack(arrays: list[Any], axis: int) -> Any:
+    return np.stack(arrays, axis) if _is_numpy(arrays[0]) else torch.stack(arrays, axis)
+
+
+def _where(cond: Any, a: Any, b: Any) -> Any:
+    return np.where(cond, a, b) if _is_numpy(cond) else torch.where(cond, a, b)
+
+
+def _triu_pairs(n: int, like: Any) -> tuple[Any, Any]:
+    """Row and column stimulus index ``(P,)`` of every pair, in condensed (row-major) order."""
+    if _is_numpy(like):
+        return np.nonzero(_triu_mask(n))
+    rows, cols = torch.triu_indices(n, n, offset=1, device=like.device)
+    return rows, cols
 
 
 class _SortedVector:
@@ -161,48 +212,79 @@ class _SortedVector:
     Ranks under pair weights come from a cumulative sum in sorted order: a tie group of total
     weight ``g`` preceded by total weight ``W`` gets the rank ``W + (g + 1) / 2`` (the mean rank
     of its ``g`` copies), exactly what ranking the vector with each entry repeated would give.
+    The order inside a tie group does not matter, so the sort need not be stable (numpy's
+    default sort uses the CPU's SIMD units).
     """
 
-    def __init__(self, x: torch.Tensor) -> None:
+    def __init__(self, x: Any) -> None:
         n_pairs = len(x)
-        self.perm = torch.argsort(x, stable=True)
-        self.inverse = torch.empty_like(self.perm)
-        self.inverse[self.perm] = torch.arange(n_pairs, device=x.device)
-        _, group, counts = torch.unique_consecutive(
-            x[self.perm], return_inverse=True, return_counts=True
-        )
-        self.has_ties = len(counts) < n_pairs
+        self.perm = np.argsort(x) if _is_numpy(x) else torch.argsort(x)
+        self._inverse: Any = None
+        xs = x[self.perm]
+        starts = xs[1:] != xs[:-1]  # a new tie group starts at position i + 1
+        self.has_ties = not bool(starts.all())
         if self.has_ties:  # first and last sorted position of each entry's tie group
-            ends = torch.cumsum(counts, 0)
-            self.first = (ends - counts)[group]
-            self.last = (ends - 1)[group]
-        self._pairs: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+            group = starts.cumsum(0)  # group index of positions 1..P-1 (position 0: group 0)
+            if _is_numpy(x):
+                first_pos = np.concatenate([[0], np.flatnonzero(starts) + 1])
+                group = np.concatenate([[0], group])
+                last_pos = np.concatenate([first_pos[1:], [n_pairs]]) - 1
+            else:
+                after = torch.nonzero(starts).flatten() + 1
+                first_pos = torch.cat([after.new_zeros(1), after])
+                group = torch.cat([group.new_zeros(1), group])
+                last_pos = torch.cat([first_pos[1:], first_pos.new_tensor([n_pairs])]) - 1
+            self.first = first_pos[group]
+            self.last = last_pos[group]
+        self._pairs: dict[int, tuple[Any, Any]] = {}
 
-    def sorted_pairs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def sorted_pairs(self, n: int) -> tuple[Any, Any]:
         """Row and column stimulus index ``(P,)`` of each pair, in sorted order."""
         if n not in self._pairs:
-            rows, cols = torch.triu_indices(n, n, offset=1, device=self.perm.device)
+            rows, cols = _triu_pairs(n, self.perm)
             self._pairs[n] = (rows[self.perm], cols[self.perm])
         return self._pairs[n]
 
-    def centred_ranks(self, w_sorted: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+    def centred_ranks(self, w_sorted: Any, total: Any) -> Any:
         """Ranks minus their weighted mean ``(W + 1) / 2`` (``W = sum(w)``), ``(B, P)`` in sorted
         order, from weights ``w_sorted`` ``(B, P)`` given in sorted order."""
-        cum = torch.cumsum(w_sorted, dim=1)
+        cum = _cumsum(w_sorted)
         if not self.has_ties:
-            ranks = cum.sub_(w_sorted, alpha=0.5)
+            cum -= 0.5 * w_sorted
+            ranks = cum
         else:
             ranks = _take(cum, self.last)
             ranks += _take(cum, self.first)
             ranks -= _take(w_sorted, self.first)
-            ranks.mul_(0.5)
-        return ranks.sub_(total[:, None] / 2.0)  # ranks - 1/2 have mean W / 2
+            ranks *= 0.5
+        ranks -= total[:, None] / 2.0  # ranks - 1/2 have mean W / 2
+        return ranks
 
-    def unsort(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def inverse(self) -> Any:
+        """Sorted position ``(P,)`` of each entry (the inverse permutation)."""
+        if self._inverse is None:
+            self._inverse = self.perm * 0
+            self._inverse[self.perm] = _arange(len(self.perm), self.perm)
+        return self._inverse
+
+    def plain_ranks(self) -> Any:
+        """Tie-averaged ranks minus their mean ``(P,)`` in the original order, all weights 1
+        (the mean position ``(first + last) / 2`` of each entry's tie group)."""
+        n_pairs = len(self.perm)
+        if self.has_ties:
+            ranks_sorted = (self.first + self.last) / 2.0 - (n_pairs - 1) / 2.0
+        else:
+            ranks_sorted = _arange(n_pairs, self.perm) - (n_pairs - 1) / 2.0
+        ranks = ranks_sorted * 0
+        ranks[self.perm] = ranks_sorted
+        return ranks
+
+    def unsort(self, x: Any) -> Any:
         """Values ``(B, P)`` in sorted order back to the original pair order."""
         return _take(x, self.inverse)
 
-    def weights_sorted(self, w: torch.Tensor) -> torch.Tensor:
+    def weights_sorted(self, w: Any) -> Any:
         return _take(w, self.perm)
 
 
@@ -226,9 +308,13 @@ def _tau_a_counts(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.clip(tau_b * np.sqrt(free_x * free_y) / total, -1.0, 1.0))
 
 
-def _tau_a(u: torch.Tensor, v: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+def _to_numpy(x: Any) -> np.ndarray:
+    return x if _is_numpy(x) else x.cpu().numpy()
+
+
+def _tau_a(u: Any, v: Any, w: Any) -> Any:
     """Tau-a ``(B, K_u, K_v)`` with integer pair weights ``w`` ``(B, P)`` (repeats expanded)."""
-    u_np, v_np, w_np = u.cpu().numpy(), v.cpu().numpy(), w.cpu().numpy()
+    u_np, v_np, w_np = _to_numpy(u), _to_numpy(v), _to_numpy(w)
     if not np.allclose(w_np, np.round(w_np)):
         raise ValueError("tau_a supports integer pair weights only")
     w_int = np.round(w_np).astype(np.int64)
@@ -238,75 +324,87 @@ def _tau_a(u: torch.Tensor, v: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
             x = np.repeat(u_np[i], w_int[b])
             for j in range(v.shape[0]):
                 out[b, i, j] = _tau_a_counts(x, np.repeat(v_np[j], w_int[b]))
-    return torch.as_tensor(out, dtype=u.dtype, device=u.device)
+    return out.astype(u_np.dtype) if _is_numpy(u) else torch.as_tensor(out).to(u)
 
 
-def _pair_products(values: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+def _pair_products(values: Any, rows: Any, cols: Any) -> Any:
     """``values[:, rows] * values[:, cols]`` ``(B, P)`` for per-stimulus values ``(B, n)``."""
-    return _take(values, rows).mul_(_take(values, cols))
+    out = _take(values, rows)
+    out *= _take(values, cols)
+    return out
 
 
-def _spearman_moments(
-    u: torch.Tensor,
-    v: torch.Tensor,
-    w: torch.Tensor,
-    counts: torch.Tensor | None,
-    pair_mask: torch.Tensor | None,
-    sorted_u: list[Any] | None,
-    sorted_v: list[Any] | None,
-) -> tuple[torch.Tensor, ...]:
-    """Weighted co-moments of the centred ranks: ``(B, K_u, K_v)``, ``(B, K_u)``, ``(B, K_v)``,
-    and a scale of the variances ``(B, 1)``, ``(B, 1)`` (to detect constant vectors)."""
-    n = n_stimuli_from_condensed(u.shape[-1]) if counts is not None else 0
-    total = w.sum(1)  # (B,)
-
-    def ranks(x: torch.Tensor, cache: list[Any] | None) -> tuple[list, torch.Tensor]:
-        out, second = [], []
-        for s in cache or [_SortedVector(r) for r in x]:
-            if counts is not None:  # weights straight from the stimulus counts, sorted
-                ws = _pair_products(counts, *s.sorted_pairs(n))
-                if pair_mask is not None:
-                    ws = ws * pair_mask[s.perm]
-            else:
-                ws = s.weights_sorted(w)
-            r = s.centred_ranks(ws, total)
-            second.append(_rowdot(ws * r, r))  # order-free: computed in sorted order
-            out.append(s.unsort(r))
-        return out, torch.stack(second, 1)
-
-    U, var_u = ranks(u, sorted_u)
-    V, var_v = ranks(v, sorted_v)
-    num = torch.stack([torch.stack([_rowdot(r * w, q) for q in V], -1) for r in U], 1)
-    scale = (total.double() ** 3 / 12.0)[:, None]  # the variance of W untied ranks, about
-    return num, var_u, var_v, scale, scale
-
-
-def _rowdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def _rowdot(a: Any, b: Any) -> Any:
     """Row-wise dot products ``(B,)`` of ``(B, P)`` arrays, accumulated in float64.
 
-    float64 inputs: one BLAS pass. float32 inputs: products summed by torch's cascade summation
-    into float64 (a BLAS float32 dot over ~1e6 terms loses ~1e-5 relative accuracy).
+    A float32 BLAS dot over ~1e6 terms loses ~1e-5 relative accuracy, so float32 products are
+    summed in float64 (numpy: ``einsum`` with a float64 accumulator; torch: cascade summation).
     """
+    if _is_numpy(a):
+        if a.dtype == np.float64:
+            return np.einsum("ij,ij->i", a, b)
+        return np.einsum("ij,ij->i", a, b, dtype=np.float64)
     if a.dtype == torch.float64:
         return torch.bmm(a.unsqueeze(1), b.unsqueeze(2)).reshape(-1)
     return (a * b).sum(1, dtype=torch.float64)
 
 
+def _spearman_moments(
+    u: Any,
+    v: Any,
+    w: Any | None,
+    total: Any,
+    counts: Any | None,
+    pair_mask: Any | None,
+    sorted_u: list[Any] | None,
+    sorted_v: list[Any] | None,
+) -> tuple[Any, Any, Any]:
+    """Weighted co-moments of the centred ranks ``(B, K_u, K_v)`` and the weighted variances
+    ``(B, K_u)``, ``(B, K_v)``.
+
+    Every RDM's ranks are computed in its own sort order; the co-moment of a model and a data
+    RDM is the dot product of (weight x model rank) and (data rank) after both are put back in
+    the original pair order (one random-access pass each).
+    """
+    n = n_stimuli_from_condensed(u.shape[-1]) if counts is not None else 0
+
+    def ranks(x: Any, cache: list[Any] | None, weighted: bool) -> tuple[list[Any], Any]:
+        out, second = [], []
+        for s in cache or [_SortedVector(r) for r in x]:
+            if counts is not None:  # weights straight from the stimulus counts, sorted
+                ws = _pair_products(counts, *s.sorted_pairs(n))
+                if pair_mask is not None:
+                    ws *= pair_mask[s.perm]
+            else:
+                ws = s.weights_sorted(w)
+            r = s.centred_ranks(ws, total)
+            ws *= r  # weight x rank
+            second.append(_rowdot(ws, r))  # order-free: computed in sorted order
+            out.append(s.unsort(ws if weighted else r))
+        return out, _stack(second, 1)
+
+    WU, var_u = ranks(u, sorted_u, weighted=True)
+    V, var_v = ranks(v, sorted_v, weighted=False)
+    num = _stack([_stack([_rowdot(wr, q) for q in V], -1) for wr in WU], 1)
+    return num, var_u, var_v
+
+
 def weighted_similarity(
-    u: torch.Tensor,
-    v: torch.Tensor,
-    weights: torch.Tensor | None = None,
+    u: Any,
+    v: Any,
+    weights: Any | None = None,
     method: str = "spearman",
     *,
-    counts: torch.Tensor | None = None,
-    pair_mask: torch.Tensor | None = None,
+    counts: Any | None = None,
+    pair_mask: Any | None = None,
     sorted_u: list[Any] | None = None,
     sorted_v: list[Any] | None = None,
-) -> torch.Tensor:
+) -> Any:
     """Similarity of every RDM in ``u`` with every RDM in ``v`` under each pair weighting.
 
     Args:
-        u: condensed RDMs ``(K_u, P)``; v: condensed RDMs ``(K_v, P)`` (finite values).
+        u: condensed RDMs ``(K_u, P)``; v: condensed RDMs ``(K_v, P)`` (finite values); numpy
+            arrays (CPU) or torch tensors (any device), all arguments of one kind.
         weights: ``(B, P)`` non-negative pair weights (integer multiplicities for ``spearman``
             and ``tau_a``); ``None`` = one weighting of all ones.
         method: one of :data:`COMPARE_METHODS`.
@@ -317,30 +415,38 @@ def weighted_similarity(
         sorted_u, sorted_v: optional cached sort orders (internal, for the bootstrap).
 
     Returns:
-        ``(B, K_u, K_v)``; NaN where the similarity is undefined.
+        ``(B, K_u, K_v)`` of the inputs' kind; NaN where the similarity is undefined.
     """
     _check_method(method)
     n_pairs = u.shape[-1]
     if v.shape[-1] != n_pairs:
         raise DataError(f"RDMs of different sizes: {n_pairs} vs {v.shape[-1]} pairs")
+    w = None
     if counts is not None:
-        n = n_stimuli_from_condensed(n_pairs)
-        rows, cols = torch.triu_indices(n, n, offset=1, device=u.device)
-        w = _pair_products(counts, rows, cols)
-    elif weights is not None:
-        w = weights
+        if method != "spearman" or pair_mask is not None:
+            w = _pair_products(counts, *_triu_pairs(n_stimuli_from_condensed(n_pairs), counts))
+            total = w.sum(1) if pair_mask is None else w @ pair_mask
+        else:  # sum over pairs k < l of c_k c_l, without forming the pair weights
+            total = (counts.sum(1) ** 2 - (counts * counts).sum(1)) / 2.0
     else:
-        w = u.new_ones((1, n_pairs))
-    if pair_mask is not None:
+        w = weights if weights is not None else u[:1] * 0 + 1
+        total = w.sum(1) if pair_mask is None else w @ pair_mask
+    if pair_mask is not None and w is not None:
         w = w * pair_mask
     if method == "tau_a":
         return _tau_a(u, v, w)
-    if method == "spearman":
-        num, var_u, var_v, raw_u, raw_v = _spearman_moments(
-            u, v, w, counts, pair_mask, sorted_u, sorted_v
-        )
+    if method == "spearman" and weights is None and counts is None and pair_mask is None:
+        # one plain comparison: Pearson r of the tie-averaged ranks
+        ranks_u = _stack([s.plain_ranks() for s in sorted_u or map(_SortedVector, u)], 0)
+        ranks_v = _stack([s.plain_ranks() for s in sorted_v or map(_SortedVector, v)], 0)
+        num = (ranks_u @ ranks_v.T)[None]
+        var_u, var_v = (ranks_u * ranks_u).sum(1)[None], (ranks_v * ranks_v).sum(1)[None]
+        raw_u = raw_v = (total * total * total / 12.0)[:, None]  # variance of W untied ranks
+    elif method == "spearman":
+        num, var_u, var_v = _spearman_moments(u, v, w, total, counts, pair_mask, sorted_u, sorted_v)
+        raw_u = raw_v = (total * total * total / 12.0)[:, None]  # variance of W untied ranks
     else:  # weighted sums of u, v and their products are matrix-vector products with w
-        total = w.sum(1)[:, None]  # (B, 1)
+        total = total[:, None]  # (B, 1)
         cross = (u[:, None, :] * v[None, :, :]).reshape(-1, n_pairs)
         num = (w @ cross.T).reshape(-1, u.shape[0], v.shape[0])
         var_u, var_v = w @ (u * u).T, w @ (v * v).T  # (B, K_u), (B, K_v)
@@ -353,10 +459,11 @@ def weighted_similarity(
     # a constant (pearson, spearman) or zero (cosine) vector: the similarity is undefined
     const_u, const_v = var_u <= 1e-10 * raw_u, var_v <= 1e-10 * raw_v
     tiny = const_u[:, :, None] | const_v[:, None, :]
-    den = var_u.clamp_min(0).sqrt()[:, :, None] * var_v.clamp_min(0).sqrt()[:, None, :]
-    out = num / torch.where(tiny, torch.ones_like(den), den)
-    out = out.clamp(-1.0, 1.0)
-    return torch.where(tiny, torch.full_like(out, float("nan")), out)
+    var_u, var_v = var_u * (var_u > 0), var_v * (var_v > 0)
+    den = var_u[:, :, None] ** 0.5 * var_v[:, None, :] ** 0.5
+    out = num / _where(tiny, 1.0, den)
+    out = out.clip(-1.0, 1.0)
+    return _where(tiny, float("nan"), out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,13 +503,9 @@ def compare_rdms(
             f"RDMs over different numbers of stimuli: {n_stimuli_from_condensed(u.shape[1])} vs "
             f"{n_stimuli_from_condensed(v.shape[1])}"
         )
-    u, v = u.to(device or "cpu"), v.to(device or "cpu")
-    keep = torch.isfinite(u).all(0) & torch.isfinite(v).all(0)
-    mask = None
-    if not keep.all():  # NaN pairs get weight 0
-        mask = keep.to(u.dtype)
-        u, v = torch.nan_to_num(u), torch.nan_to_num(v)
-    sim = weighted_similarity(u, v, None, method, pair_mask=mask)[0].cpu().numpy()
+    u, v = engine_arrays(u.to(device or "cpu"), v.to(device or "cpu"))
+    mask, u, v = mask_nan_pairs(u, v)
+    sim = _to_numpy(weighted_similarity(u, v, None, method, pair_mask=mask)[0])
     if single_a and single_b:
         return float(sim[0, 0])
     return sim

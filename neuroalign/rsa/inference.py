@@ -13,7 +13,9 @@ precomputed sort order, Pearson / cosine moments are matrix products with the we
 
 Noise ceiling (Nili et al. 2014; rsatoolbox ``inference.boot_noise_ceiling``) for several
 subject RDMs: the upper bound is the mean similarity of each subject's RDM with the pooled RDM of
-all subjects, the lower bound with the pooled RDM of the other subjects (leave one out). Pooling
+all subjects, the lower bound with the pooled RDM of the other subjects (leave one out). The
+unit left out is the subject: when several RDMs come from one subject (sessions, runs), pass
+their ``subjects`` labels and they are averaged per subject (or left out together). Pooling
 maximises the chosen similarity: mean ranks (``spearman``, ``tau_a``), mean z-scored
 dissimilarities (``pearson``), mean RMS-normalised dissimilarities (``cosine``).
 """
@@ -21,6 +23,7 @@ dissimilarities (``pearson``), mean RMS-normalised dissimilarities (``cosine``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,8 @@ from neuroalign.rsa.compare import (
     _check_method,
     _SortedVector,
     align_rdms,
+    engine_arrays,
+    mask_nan_pairs,
     rdm_stack,
     weighted_similarity,
 )
@@ -47,6 +52,11 @@ __all__ = [
     "noise_ceiling",
     "pool_rdms",
 ]
+
+
+#: On the CPU, at most this many (resample, pair) entries per array in one batch of the
+#: bootstrap: ~2 MB of float32, so each pass over a batch stays in the CPU's cache.
+CPU_BATCH_ELEMENTS = 2**19
 
 
 @dataclass(frozen=True)
@@ -160,12 +170,18 @@ class BootstrapResult:
 
 @dataclass(frozen=True)
 class NoiseCeiling:
-    """Lower (leave-one-subject-out) and upper (all subjects) bounds of the noise ceiling."""
+    """Lower (leave-one-subject-out) and upper (all subjects) bounds of the noise ceiling.
+
+    ``n_rdms`` RDMs were passed; ``grouping`` says how they were read as subjects (each RDM one
+    subject, or several RDMs -- sessions, runs -- per subject and how they were combined).
+    """
 
     lower: float
     upper: float
     method: str
     n_subjects: int
+    n_rdms: int = 0
+    grouping: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,11 +277,7 @@ def bootstrap_compare(
             f"over {n_stimuli_from_condensed(v.shape[1])}"
         )
     device = torch.device(device or "cpu")
-    u, v = u.to(device), v.to(device)
     n = n_stimuli_from_condensed(u.shape[1])
-    finite = (torch.isfinite(u).all(0) & torch.isfinite(v).all(0)).to(u.dtype)
-    mask = None if bool(finite.all()) else finite
-    u, v = torch.nan_to_num(u), torch.nan_to_num(v)
     if dtype not in (None, torch.float32, torch.float64):
         raise ValueError(f"dtype must be None, torch.float32 or torch.float64, got {dtype}")
     exact_in_float32 = u.shape[1] < 2**23  # ranks and their cumulative sums are exact
@@ -274,23 +286,30 @@ def bootstrap_compare(
     counts_dtype = torch.float64
     if method == "spearman" and dtype != torch.float64 and exact_in_float32:
         counts_dtype = torch.float32  # the sort orders stay those of the float64 values
+    u, v = engine_arrays(u.to(device), v.to(device))
+    mask, u, v = mask_nan_pairs(u, v)
     sorted_u = [_SortedVector(x) for x in u] if method == "spearman" else None
     sorted_v = [_SortedVector(x) for x in v] if method == "spearman" else None
 
-    def score(counts: torch.Tensor) -> torch.Tensor:  # (B, K): mean over the data RDMs
+    def score(counts: torch.Tensor) -> np.ndarray:  # (B, K): mean over the data RDMs
+        (c,) = engine_arrays(counts)
+        m = mask
+        if m is not None:
+            m = m.astype(c.dtype) if isinstance(c, np.ndarray) else m.to(c.dtype)
         sim = weighted_similarity(
             u,
             v,
             None,
             method,
-            counts=counts,
-            pair_mask=None if mask is None else mask.to(counts.dtype),
+            counts=c,
+            pair_mask=m,
             sorted_u=sorted_u,
             sorted_v=sorted_v,
         )
-        return sim.double().mean(-1)
+        sim = sim if isinstance(sim, np.ndarray) else sim.cpu().numpy()
+        return sim.astype(np.float64).mean(-1)
 
-    observed = score(u.new_ones((1, n)))[0].cpu().numpy()  # always float64
+    observed = score(torch.ones((1, n), dtype=torch.float64, device=device))[0]  # float64
 
     if indices is None:
         if n_bootstrap < 0:
@@ -300,15 +319,25 @@ def bootstrap_compare(
         idx = torch.as_tensor(np.asarray(indices), dtype=torch.long, device=device)
         if idx.ndim != 2 or (idx.numel() and (idx.min() < 0 or idx.max() >= n)):
             raise DataError(f"indices must be (n_bootstrap, n_drawn) integers in [0, {n})")
+    if device.type == "cpu":  # a few resamples at a time keep the (B, P) arrays in cache
+        max_elements = min(max_elements, CPU_BATCH_ELEMENTS)
     per_batch = max(1, max_elements // u.shape[1])
-    samples = [np.empty((0, u.shape[0]))]
-    for start in range(0, idx.shape[0], per_batch):
+
+    def batch(start: int) -> np.ndarray:
         part = idx[start : start + per_batch]
         counts = torch.zeros((part.shape[0], n), dtype=counts_dtype, device=device)
         counts.scatter_add_(1, part, torch.ones_like(part, dtype=counts_dtype))  # multiplicities
         sim = score(counts)
-        sim[(counts > 0).sum(1) < 3] = float("nan")
-        samples.append(sim.cpu().numpy())
+        sim[((counts > 0).sum(1) < 3).cpu().numpy()] = float("nan")
+        return sim
+
+    starts = range(0, idx.shape[0], per_batch)
+    workers = torch.get_num_threads() if device.type == "cpu" else 1
+    if workers > 1 and len(starts) > 1:  # numpy releases the GIL in its passes
+        with ThreadPoolExecutor(workers) as pool:
+            samples = [np.empty((0, u.shape[0])), *pool.map(batch, starts)]
+    else:
+        samples = [np.empty((0, u.shape[0])), *map(batch, starts)]
     return BootstrapResult(
         names=names,
         method=method,
@@ -330,14 +359,25 @@ def bootstrap_difference(
 
 
 # --------------------------------------------------------------------------------------------
-def _ranks(x: torch.Tensor) -> torch.Tensor:
-    """Tie-averaged ranks (1-based) of each row of ``x`` ``(K, P)``."""
-    ones = torch.ones((1, x.shape[1]), dtype=x.dtype)
-    ranks = []
-    for row in x:
-        s = _SortedVector(row)
-        ranks.append(s.unsort(s.centred_ranks(ones, ones.sum(1)))[0] + (x.shape[1] + 1) / 2.0)
-    return torch.stack(ranks)
+def _ranks(x: np.ndarray, sorted_x: list[_SortedVector]) -> np.ndarray:
+    """Tie-averaged ranks (1-based) ``(K, P)`` of each row of ``x`` from its sort order."""
+    ones = np.ones((1, x.shape[1]), dtype=x.dtype)
+    total = np.array([float(x.shape[1])])
+    return np.concatenate(
+        [s.unsort(s.centred_ranks(ones, total)) + (x.shape[1] + 1) / 2.0 for s in sorted_x]
+    )
+
+
+def _poolable(x: np.ndarray, method: str, sorted_x: list[_SortedVector] | None) -> np.ndarray:
+    """Each RDM ``(K, P)`` transformed so that the best group RDM is the mean: ranks
+    (``spearman``, ``tau_a``), z-scores (``pearson``; population std), RMS-normalised
+    dissimilarities (``cosine``)."""
+    if method in ("spearman", "tau_a"):
+        return _ranks(x, sorted_x if sorted_x is not None else [_SortedVector(r) for r in x])
+    if method == "pearson":
+        x = x - x.mean(1, keepdims=True)
+        return x / x.std(1, keepdims=True)
+    return x / np.sqrt((x * x).mean(1, keepdims=True))
 
 
 def pool_rdms(rdms: Any, method: str = "spearman") -> np.ndarray:
@@ -348,47 +388,104 @@ def pool_rdms(rdms: Any, method: str = "spearman") -> np.ndarray:
     """
     _check_method(method)
     x, _ = rdm_stack(rdms)
-    if method in ("spearman", "tau_a"):
-        x = _ranks(x)
-    elif method == "pearson":
-        x = x - x.mean(1, keepdim=True)
-        x = x / x.std(1, unbiased=False, keepdim=True)
-    else:
-        x = x / torch.sqrt((x * x).mean(1, keepdim=True))
-    return x.mean(0).numpy()
+    return _poolable(x.numpy(), method, None).mean(0)
 
 
-def noise_ceiling(subject_rdms: Any, method: str = "spearman") -> NoiseCeiling:
+#: How :func:`noise_ceiling` combines several RDMs of one subject.
+GROUPINGS = ("average", "leave-subject-out")
+
+
+def noise_ceiling(
+    subject_rdms: Any,
+    method: str = "spearman",
+    *,
+    subjects: Any = None,
+    grouping: str = "average",
+) -> NoiseCeiling:
     """Lower and upper bounds of the noise ceiling from several subjects' RDMs (Nili 2014).
 
     Args:
-        subject_rdms: ``(n_subjects, n, n)``, ``(n_subjects, P)``, a list or a dict of RDMs
-            (at least 2 subjects, no NaN).
+        subject_rdms: ``(n_rdms, n, n)``, ``(n_rdms, P)``, a list or a dict of RDMs (no NaN).
         method: the comparison the models are scored with.
+        subjects: one subject label per RDM. Without it every RDM is taken as a different
+            subject -- wrong when they are sessions or runs of fewer subjects (they would be
+            left out one session at a time, and the ceiling would come out too high). With it
+            the RDMs are grouped by subject as ``grouping`` says.
+        grouping: ``"average"`` (default, as rsatoolbox's demos do): each subject's RDMs are
+            averaged (mean dissimilarities) into one RDM, then one RDM per subject as usual;
+            ``"leave-subject-out"``: rsatoolbox's ``boot_noise_ceiling(rdms,
+            rdm_descriptor='subject')`` -- all RDMs are kept, a subject's RDMs are left out
+            together and each is compared with the pooled RDM of the other subjects' RDMs
+            (lower) or of all RDMs (upper), averaged within then over subjects.
 
     Returns:
-        :class:`NoiseCeiling` with ``lower`` = mean over subjects of the similarity with the
-        pooled RDM of the other subjects, ``upper`` = with the pooled RDM of all subjects.
+        :class:`NoiseCeiling` (``n_subjects``, ``n_rdms`` and ``grouping`` say what was done):
+        ``lower`` = mean over subjects of the similarity with the pooled RDM of the other
+        subjects, ``upper`` = with the pooled RDM of all subjects.
+
+    With one RDM per subject, each subject's RDM is sorted (and transformed for pooling) once;
+    the leave-one-out pool is ``(sum - own) / (k - 1)`` of the transformed RDMs (exact for
+    ranks, which are half-integers).
     """
     _check_method(method)
+    if grouping not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}")
     if isinstance(subject_rdms, Mapping):
         subject_rdms = list(subject_rdms.values())
     x, single = rdm_stack(subject_rdms)
-    if single or x.shape[0] < 2:
-        raise DataError("a noise ceiling needs the RDMs of at least 2 subjects")
-    if not torch.isfinite(x).all():
+    x = x.numpy()
+    n_rdms = 1 if single else int(x.shape[0])
+    if not np.isfinite(x).all():
         raise DataError("subject RDMs contain NaN")
-    k = x.shape[0]
-    pooled_all = torch.as_tensor(pool_rdms(x, method))[None]
-    upper = weighted_similarity(pooled_all, x, None, method)[0, 0]
-    lower = []
-    for i in range(k):
-        others = torch.cat([x[:i], x[i + 1 :]])
-        pooled = torch.as_tensor(pool_rdms(others, method))[None]
-        lower.append(weighted_similarity(pooled, x[i : i + 1], None, method)[0, 0, 0])
+    if subjects is None:
+        labels = np.arange(n_rdms)
+        how = f"each of the {n_rdms} RDMs taken as one subject"
+    else:
+        labels = np.asarray(subjects)
+        if labels.shape != (n_rdms,):
+            raise DataError(f"subjects has {labels.size} labels for {n_rdms} RDMs")
+    names, index = np.unique(labels, return_inverse=True)
+    if single or len(names) < 2:
+        raise DataError("a noise ceiling needs the RDMs of at least 2 subjects")
+    if subjects is not None:
+        how = f"{n_rdms} RDMs of {len(names)} subjects, " + (
+            "averaged per subject (mean dissimilarities)"
+            if grouping == "average"
+            else "left out one subject at a time (rsatoolbox rdm_descriptor='subject')"
+        )
+    groups = [np.flatnonzero(index == g) for g in range(len(names))]
+    if grouping == "leave-subject-out" and subjects is not None:
+        pooled_all = pool_rdms(x, method)[None]
+        lower = [
+            weighted_similarity(
+                pool_rdms(np.delete(x, g, axis=0), method)[None], x[g], None, method
+            )[0].mean()
+            for g in groups
+        ]
+        upper = [weighted_similarity(pooled_all, x[g], None, method)[0].mean() for g in groups]
+    else:  # one RDM per subject (each subject's RDMs averaged)
+        if len(names) < n_rdms:
+            x = np.stack([x[g].mean(0) for g in groups])
+        k = x.shape[0]
+        sorted_x = [_SortedVector(r) for r in x] if method == "spearman" else None
+        pooled = _poolable(x, method, sorted_x)
+        total = pooled.sum(0)
+        upper = weighted_similarity((total / k)[None], x, None, method, sorted_v=sorted_x)[0, 0]
+        lower = [
+            weighted_similarity(
+                ((total - pooled[i]) / (k - 1))[None],
+                x[i : i + 1],
+                None,
+                method,
+                sorted_v=None if sorted_x is None else [sorted_x[i]],
+            )[0, 0, 0]
+            for i in range(k)
+        ]
     return NoiseCeiling(
-        lower=float(torch.stack(lower).mean()),
-        upper=float(upper.mean()),
+        lower=float(np.mean(lower)),
+        upper=float(np.mean(upper)),
         method=method,
-        n_subjects=k,
+        n_subjects=len(names),
+        n_rdms=n_rdms,
+        grouping=how,
     )

@@ -33,7 +33,9 @@ dims :data:`RDM_DIMS` both indexed by stimulus id).
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -76,22 +78,30 @@ def _triu(n: int, device: torch.device | None = None) -> tuple[torch.Tensor, tor
     return rows, cols
 
 
+@functools.lru_cache(maxsize=4)
+def _triu_mask(n: int) -> np.ndarray:
+    """Boolean mask (n, n) of the entries above the diagonal (read-only, cached)."""
+    mask = np.triu(np.ones((n, n), dtype=bool), k=1)
+    mask.flags.writeable = False
+    return mask
+
+
 def square_to_condensed(rdm: Any) -> Any:
     """Upper triangle (above the diagonal, row-major) of square RDMs ``(..., n, n) -> (..., P)``.
 
     Works on numpy arrays and torch tensors; ``P = n (n - 1) / 2``.
     """
-    if isinstance(rdm, torch.Tensor):
+    if isinstance(rdm, torch.Tensor) and rdm.device.type != "cpu":
         n = rdm.shape[-1]
         if rdm.ndim < 2 or rdm.shape[-2] != n:
             raise DataError(f"expected square RDMs (..., n, n), got shape {tuple(rdm.shape)}")
         rows, cols = _triu(n, rdm.device)
         return rdm[..., rows, cols]
-    arr = np.asarray(rdm)
+    arr = rdm.numpy() if isinstance(rdm, torch.Tensor) else np.asarray(rdm)
     if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
         raise DataError(f"expected square RDMs (..., n, n), got shape {arr.shape}")
-    rows, cols = np.triu_indices(arr.shape[-1], k=1)
-    return arr[..., rows, cols]
+    out = arr[..., _triu_mask(arr.shape[-1])]  # row-major order of the masked entries
+    return torch.from_numpy(out) if isinstance(rdm, torch.Tensor) else out
 
 
 def condensed_to_square(vector: Any) -> Any:
@@ -107,45 +117,104 @@ def condensed_to_square(vector: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# the dissimilarity measures (pure torch, batched over leading dims)
+# the dissimilarity measures (batched over leading dims; numpy arrays on the CPU, torch tensors
+# on other devices: the code uses only operators the two share)
 # --------------------------------------------------------------------------------------------
-def _check_finite(x: torch.Tensor, what: str) -> None:
-    if not torch.isfinite(x).all():
+def _check_finite(x: Any, what: str) -> None:
+    finite = np.isfinite(x) if isinstance(x, np.ndarray) else torch.isfinite(x)
+    if not bool(finite.all()):
         raise DataError(f"{what} contain NaN or infinite values")
 
 
-def _unit_rows(x: torch.Tensor, what: str) -> torch.Tensor:
-    norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
-    bad = (norm == 0).squeeze(-1)
+def _gram(x: Any) -> Any:
+    """``x x^T`` over the last two dims, ``(..., n, p) -> (..., n, n)``.
+
+    For numpy arrays numpy's BLAS recognises ``a @ a.T`` and calls ``syrk``, which computes one
+    triangle (half the flops of the general product torch uses on the CPU) and mirrors it.
+    """
+    return x @ x.swapaxes(-1, -2)
+
+
+def _diagonal(G: Any) -> Any:
+    """The diagonals ``(..., n)`` of ``(..., n, n)`` (a view; same call for numpy and torch)."""
+    return G.diagonal(0, -2, -1)
+
+
+def _check_norms(sq: Any, what: str) -> None:
+    """Error naming the stimuli whose pattern has zero norm (``sq``: squared norms (..., n))."""
+    bad = np.asarray(sq.cpu() if isinstance(sq, torch.Tensor) else sq) <= 0
     if bad.any():
-        idx = torch.nonzero(bad.reshape(-1, bad.shape[-1]).any(0)).flatten().tolist()
+        idx = np.nonzero(bad.reshape(-1, bad.shape[-1]).any(0))[0].tolist()
         raise DataError(
             f"{what} undefined for stimuli whose pattern is constant / all zero "
             f"(stimulus rows {idx[:10]}{'...' if len(idx) > 10 else ''})"
         )
-    return x / norm
 
 
-def _correlation(x: torch.Tensor) -> torch.Tensor:
-    x = _unit_rows(x - x.mean(dim=-1, keepdim=True), "correlation distance is")
-    return 1.0 - x @ x.transpose(-1, -2)
+def _one_minus_normalised(G: Any, what: str) -> Any:
+    """``1 - G_ij / sqrt(G_ii G_jj)`` for Gram matrices ``G`` (..., n, n), in place."""
+    sq = _diagonal(G)
+    _check_norms(sq, what)
+    norm = sq**0.5  # a copy: G changes below
+    G /= norm[..., :, None] * norm[..., None, :]
+    G *= -1.0
+    G += 1.0
+    return G
 
 
-def _cosine(x: torch.Tensor) -> torch.Tensor:
-    x = _unit_rows(x, "cosine distance is")
-    return 1.0 - x @ x.transpose(-1, -2)
+#: The correlation RDM is computed from the raw Gram matrix and the row sums (no centred copy of
+#: the patterns) when every pattern's variance is at least this fraction of its mean square: the
+#: rounding error of the centred products is then amplified at most 10-fold (~1e-15 absolute in
+#: float64). Patterns whose mean dominates their spread are centred explicitly.
+UNCENTRED_MIN_VARIANCE_FRACTION = 0.1
 
 
-def _euclidean(x: torch.Tensor) -> torch.Tensor:
-    sq = (x * x).sum(dim=-1)
-    d = sq.unsqueeze(-1) + sq.unsqueeze(-2) - 2.0 * (x @ x.transpose(-1, -2))
-    d = d.clamp_min(0.0) / x.shape[-1]
-    return d
+def _correlation(x: Any) -> Any:
+    """``1 - r`` between rows: the normalised Gram matrix of the row-centred patterns.
+
+    ``(x_i - m_i).(x_j - m_j) = x_i.x_j - s_i s_j / p`` (``s``: row sums, ``p``: features), so
+    one product of the raw patterns gives it without writing a centred copy of ``x`` (see
+    :data:`UNCENTRED_MIN_VARIANCE_FRACTION` for when the copy is made anyway). Every
+    expression is symmetric in ``i, j``, so a symmetric ``G`` gives an exactly symmetric RDM.
+    """
+    p = x.shape[-1]
+    s = x.sum(-1)
+    _check_finite(s, "patterns")  # a NaN / inf anywhere makes its row sum non-finite
+    if x.dtype in (np.float64, torch.float64):
+        G = _gram(x)
+        sq = _diagonal(G)
+        if bool(((sq - s * s / p) >= UNCENTRED_MIN_VARIANCE_FRACTION * sq).all()):
+            G -= s[..., :, None] * s[..., None, :] / p
+            return _one_minus_normalised(G, "correlation distance is")
+    return _one_minus_normalised(_gram(x - (s / p)[..., None]), "correlation distance is")
 
 
-def _zero_diagonal(d: torch.Tensor) -> torch.Tensor:
-    d = 0.5 * (d + d.transpose(-1, -2))  # exact symmetry despite rounding
-    d.diagonal(dim1=-2, dim2=-1).zero_()
+def _cosine(x: Any) -> Any:
+    G = _gram(x)
+    _check_finite(_diagonal(G), "patterns")  # NaN / inf in a row reach its squared norm
+    return _one_minus_normalised(G, "cosine distance is")
+
+
+def _euclidean(x: Any) -> Any:
+    G = _gram(x)
+    sq = _diagonal(G) * 1.0  # a copy
+    _check_finite(sq, "patterns")
+    G *= -2.0
+    G += sq[..., :, None]
+    G += sq[..., None, :]
+    G[G < 0] = 0.0
+    G /= x.shape[-1]
+    return G
+
+
+def _zero_diagonal(d: Any) -> Any:
+    d = d + d.swapaxes(-1, -2)  # exact symmetry despite rounding
+    d *= 0.5
+    if isinstance(d, np.ndarray):
+        idx = np.arange(d.shape[-1])
+        d[..., idx, idx] = 0.0
+    else:
+        d.diagonal(dim1=-2, dim2=-1).zero_()
     return d
 
 
@@ -179,11 +248,10 @@ def _crossnobis(
 # input handling
 # --------------------------------------------------------------------------------------------
 def _is_dataarray(x: Any) -> bool:
-    try:
-        import xarray as xr
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(x, xr.DataArray)
+    """Whether ``x`` is an xarray DataArray, without importing xarray (its first import takes
+    ~0.5-1 s, which made every first RDM call in a session 20x slower than the next)."""
+    xr = sys.modules.get("xarray")
+    return xr is not None and isinstance(x, xr.DataArray)
 
 
 def _presentation_matrix(data: Any) -> tuple[np.ndarray, Any]:
@@ -291,15 +359,15 @@ def compute_rdm(
     elif as_torch:
         x = X
     else:
-        x = torch.as_tensor(np.asarray(X))
+        x = torch.as_tensor(np.ascontiguousarray(X))  # torch rejects negative strides
     if x.ndim < 2:
         raise DataError(f"patterns must be (n_stimuli, n_features), got shape {tuple(x.shape)}")
     if device is None:
         device = x.device
     x = x.to(device=device, dtype=dtype)
-    _check_finite(x, "patterns")
 
     if method == "crossnobis":
+        _check_finite(x, "patterns")
         if x.ndim != 2:
             raise DataError("crossnobis takes 2-D trial data (n_trials, n_features)")
         if stimuli is None or runs is None:
@@ -340,10 +408,14 @@ def compute_rdm(
             raise ValueError("noise is only used by method='crossnobis'")
         if x.shape[-2] < 2:
             raise DataError(f"an RDM needs at least 2 stimuli, got {x.shape[-2]}")
-        rdm = {"correlation": _correlation, "euclidean": _euclidean, "cosine": _cosine}[method](x)
+        measure = {"correlation": _correlation, "euclidean": _euclidean, "cosine": _cosine}
+        on_cpu = x.device.type == "cpu"  # numpy there: syrk, and no thread start-up per call
+        rdm = measure[method](x.detach().numpy() if on_cpu else x)
     rdm = _zero_diagonal(rdm)
 
     if as_xarray:
         return rdm_dataarray(rdm, ids, method=method, n_features=int(x.shape[-1]))
     out = square_to_condensed(rdm) if condensed else rdm
-    return out if as_torch else out.cpu().numpy()
+    if as_torch:
+        return torch.from_numpy(out) if isinstance(out, np.ndarray) else out
+    return out if isinstance(out, np.ndarray) else out.cpu().numpy()

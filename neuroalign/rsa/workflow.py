@@ -111,7 +111,7 @@ def run_rsa(config: RSAConfig, *, model: Any = None, progress: bool = True) -> R
     """
     from neuroalign.data import load_kriegeskorte2008
     from neuroalign.extract import extract_activations, load_model
-    from neuroalign.extract.activations import resolve_device
+    from neuroalign.extract.forward import resolve_device
 
     data = load_kriegeskorte2008(config.data_root)
     ids = np.asarray(data.stimulus_set["stimulus_id"]).astype(str)

@@ -105,6 +105,8 @@ def test_spread_indices_are_even_and_complete():
     assert spread_indices(5, 50).tolist() == [0, 1, 2, 3, 4]
     with pytest.raises(ValueError, match=">= 1"):
         spread_indices(5, 0)
+
+
 def _add(tf: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)

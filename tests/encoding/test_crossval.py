@@ -154,3 +154,21 @@ def test_layer_sweep_selects_the_informative_layer_on_training_data():
         assert df.loc[df.selected, "layer"].item() == "signal"
         assert df.attrs["selected"]["score"] == pytest.approx(df.loc[1, "score"])
         assert df.loc[0, "score"] < 0.2 < df.loc[1, "score"]
+
+
+def test_float32_features_score_like_float64_and_are_not_copied():
+    import xarray as xr
+
+    from neuroalign.encoding.crossval import align
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 300)).astype(np.float32)
+    Y = X[:, :5].astype(np.float64) @ rng.normal(size=(5, 4)) + rng.normal(size=(60, 4))
+    ids = np.array([f"s{i}" for i in range(60)])
+    da = xr.DataArray(
+        X, dims=("presentation", "neuroid"), coords={"stimulus_id": ("presentation", ids)}
+    )
+    assert np.shares_memory(align(da, ids), X)  # already in order: no copy, float32 kept
+    a = cross_validated_score(X, Y, "ridge", seed=1)
+    b = cross_validated_score(X.astype(np.float64), Y, "ridge", seed=1)
+    np.testing.assert_allclose(a.per_neuroid, b.per_neuroid, atol=1e-10)

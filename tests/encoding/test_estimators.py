@@ -96,3 +96,30 @@ def test_bad_input_is_named():
         RidgeCVEncoder(alphas=[0.0]).fit(X, Y)
     with pytest.raises(DataError, match="shape"):
         RidgeCVEncoder().fit(X, Y).predict(X[:, :3])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_centred_gram_equals_gram_of_a_centred_copy(dtype):
+    from neuroalign.encoding.ridge import centred_gram
+
+    X = (np.random.default_rng(1).normal(size=(30, 1000)) + 2.0).astype(dtype)
+    K, mean = centred_gram(X)
+    X64 = X.astype(np.float64)
+    centred = X64 - X64.mean(axis=0)
+    assert K.dtype == np.float64
+    np.testing.assert_allclose(K, centred @ centred.T, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(mean, X64.mean(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [RidgeCVEncoder, PLSEncoder])
+def test_kernel_fit_makes_no_centred_copy_of_the_features(cls):
+    """Peak memory of a wide fit stays near the features themselves (issue 15: <= 1.2x)."""
+    import tracemalloc
+
+    X, Y, _ = _data(40, 30000)
+    tracemalloc.start()
+    cls().fit(X, Y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    coef_bytes = X.shape[1] * Y.shape[1] * 8  # the fitted coefficients (p, q) and a temporary
+    assert peak < 0.1 * X.nbytes + 3 * coef_bytes  # a centred copy would be 1.0 * X.nbytes

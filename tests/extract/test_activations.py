@@ -115,6 +115,17 @@ def test_attrs_record_model_and_preprocessing(small_resnet18, image_files):
     assert a.attrs["model_identifier"] == "resnet18"
 
 
+def test_model_without_parameters(image_files):
+    """A parameter-free network (e.g. a pixel baseline) extracts like any other."""
+    from neuroalign.extract.model_spec import LoadedModel
+    from neuroalign.preprocessing import Preprocessing
+
+    net = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(4))
+    lm = LoadedModel(net, "pixels", Preprocessing(image_size=16, resize=16), "p", "p")
+    acts = extract_activations(lm, image_files, ["0"], num_workers=0)["0"]
+    assert acts.shape == (len(image_files), 3 * 4 * 4)
+
+
 def test_folder_input_uses_relative_ids(small_resnet18, image_files):
     folder = image_files[0].parent
     stim = as_stimuli(folder)

@@ -51,20 +51,65 @@ def test_streaming_equals_in_memory(small_resnet18, image_files, tmp_path):
 
 
 def test_memory_budget_sets_batch_size(small_resnet18, image_files, tmp_path):
+    from neuroalign.extract.stream import process_memory
+
     assert parse_memory("1.5GB") == int(1.5 * 2**30) and parse_memory("512M") == 512 * 2**20
     assert choose_batch_size(64, 100, 1000, 1000 + 350) == 3
     assert choose_batch_size(64, 100, 0, None) == 64
     with pytest.raises(DataError, match="too small"):
         choose_batch_size(64, 100, 1000, 1050)
+    # the budget covers the whole process: what it already holds + some room
+    _, peak = process_memory()
     stream_activations(
-        small_resnet18, image_files, ["layer1"], tmp_path / "o", max_memory="60MB", num_workers=0
-    )
+        small_resnet18, image_files, ["layer1"], tmp_path / "o", max_memory=peak + 100 * 2**20,
+        num_workers=0,
+    )  # fmt: skip
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
-    assert 1 <= manifest["batch_size"] < 64  # the budget forced a smaller batch
-    with pytest.raises(DataError, match="too small"):
+    assert "whole process" in manifest["max_memory_covers"]
+    with pytest.raises(DataError, match="already peaked"):  # below what the process holds
         stream_activations(
-            small_resnet18, image_files, ["layer1"], tmp_path / "p", max_memory="1MB"
+            small_resnet18, image_files, ["layer1"], tmp_path / "p", max_memory="60MB"
         )
+
+
+_BUDGET_SCRIPT = """
+import json, resource, sys
+from pathlib import Path
+
+import neuroalign
+from neuroalign.extract import load_model, stream_activations
+from neuroalign.extract.stream import process_memory
+
+folder, out, room = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+lm = load_model("resnet18")
+_, before = process_memory()
+budget = before + room * 2**20
+stream_activations(lm, sorted(folder.glob("*.png")), ["layer1", "layer2"], out, batch_size=64,
+                   max_memory=budget, num_workers=0)
+_, peak = process_memory()
+manifest = json.loads((out / "manifest.json").read_text())
+print(json.dumps({"before": before, "budget": budget, "peak": peak,
+                  "batch_size": manifest["batch_size"]}))
+"""
+
+
+@pytest.mark.slow
+def test_max_memory_bounds_the_peak_rss_of_the_process(tmp_path):
+    """--max-memory is the whole process's peak RSS, measured (VmHWM) in a fresh process.
+
+    ResNet-18 at 224 px: one image's activations up to layer2 take about 20 MB, so a budget of
+    what the process holds + 150 MB forces batches well under 64 and must not be exceeded.
+    """
+    write_images(tmp_path / "imgs", 40, size=64)
+    proc = subprocess.run(
+        [sys.executable, "-c", _BUDGET_SCRIPT, str(tmp_path / "imgs"), str(tmp_path / "o"), "150"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    m = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert 1 <= m["batch_size"] < 40, m
+    assert m["peak"] <= m["budget"], m  # the measured peak RSS of the whole process
 
 
 _MEMORY_SCRIPT = '''

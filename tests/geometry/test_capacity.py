@@ -165,3 +165,58 @@ def test_bad_input():
         manifold_capacity([np.ones((3, 4)), np.ones((3, 5))])
     with pytest.raises(DataError, match="NaN"):
         manifold_capacity([np.ones((3, 4)), np.full((3, 4), np.nan)])
+
+
+def test_dual_nnls_anchor_points_equal_the_interior_point_solution():
+    """On the CPU the hard programmes are solved through their dual (non-negative least
+    squares); the anchor points equal those of the primal interior point."""
+    from neuroalign.geometry.capacity import _anchor_points
+
+    gen = torch.Generator().manual_seed(9)
+    P, m, n, c, kappa = 4, 9, 6, 40, 0.3
+    A = torch.randn(P, m, n, generator=gen, dtype=torch.float64) * 0.8
+    A[..., 0] = 1.0
+    A[1, 7:] = 0.0  # padded points of a smaller manifold
+    valid = torch.ones(P, m, dtype=torch.bool)
+    valid[1, 7:] = False
+    h = torch.where(valid, torch.tensor(-kappa, dtype=torch.float64), 1.0)
+    T = torch.randn(P, c, n, generator=gen, dtype=torch.float64)
+    ours = _anchor_points(A, h, valid, T, kappa)
+    for p in range(P):
+        v, lam = solve_anchor_qp(A[p].expand(c, m, n), h[p].expand(c, m), T[p])
+        lam = lam * valid[p]
+        hard = (v - T[p]).norm(dim=-1) >= 1e-6
+        s_qp = (T[p] - v) / lam.sum(-1, keepdim=True)
+        # the interior point stops at ~1e-10 residuals; s~ = A^T lam / sum(lam) amplifies them
+        np.testing.assert_allclose(ours[p][hard].numpy(), s_qp[hard].numpy(), atol=2e-5)
+
+
+def test_centre_cost_gradient_matches_finite_differences():
+    from neuroalign.geometry.capacity import _corr_cost_grad
+
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((9, 8))
+    W = rng.standard_normal((2, 8, 2))
+    cost, grad = _corr_cost_grad(W, X, X @ X.T)
+    numeric = np.zeros_like(W)
+    for i in np.ndindex(W.shape):
+        step = np.zeros_like(W)
+        step[i] = 1e-6
+        plus = _corr_cost_grad(W + step, X, X @ X.T)[0].sum()
+        minus = _corr_cost_grad(W - step, X, X @ X.T)[0].sum()
+        numeric[i] = (plus - minus) / 2e-6
+    np.testing.assert_allclose(grad, numeric, atol=1e-6)
+    assert cost.shape == (2,)
+
+
+def test_default_n_t_is_the_reference_default():
+    """replicaMFT's analysis entry point (mftma.utils.analyze_pytorch.analyze) uses n_t = 300."""
+    import inspect
+
+    from neuroalign.geometry import GeometryConfig
+    from neuroalign.geometry.capacity import DEFAULT_N_T
+
+    assert DEFAULT_N_T == 300
+    for fn in (anchor_analysis, manifold_capacity):
+        assert inspect.signature(fn).parameters["n_t"].default == DEFAULT_N_T
+    assert GeometryConfig().n_t == DEFAULT_N_T

@@ -191,3 +191,82 @@ def test_float32_ranks_agree_with_float64():
     np.testing.assert_array_equal(forced.samples, fast.samples)
     with pytest.raises(ValueError, match="dtype"):
         bootstrap_compare(model, data, n_bootstrap=2, dtype=torch.float16)
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson", "cosine"])
+def test_torch_engine_matches_numpy_engine(method):
+    """The engine's torch branch (what CUDA runs) gives the numpy branch's values (CPU tensors
+    here), ties and a NaN-masked pair included."""
+    from neuroalign.rsa.compare import _SortedVector, weighted_similarity
+
+    rng = np.random.default_rng(14)
+    model, data = _model_and_data(rng, n=25, n_subjects=2)
+    model = np.round(model, 1)  # ties
+    counts = np.stack([np.bincount(rng.integers(0, 25, 25), minlength=25) for _ in range(4)])
+    mask = np.ones(model.shape[0])
+    mask[7] = 0.0
+    u, v, c = model[None], data, counts.astype(np.float64)
+    sorted_np = [_SortedVector(x) for x in u] if method == "spearman" else None
+    ours_np = weighted_similarity(u, v, None, method, counts=c, pair_mask=mask, sorted_u=sorted_np)
+    t = torch.from_numpy
+    sorted_t = [_SortedVector(t(x)) for x in u] if method == "spearman" else None
+    ours_t = weighted_similarity(
+        t(u), t(v), None, method, counts=t(c), pair_mask=t(mask), sorted_u=sorted_t
+    )
+    assert isinstance(ours_t, torch.Tensor)
+    np.testing.assert_allclose(ours_t.numpy(), ours_np, atol=1e-12)
+
+
+def test_bootstrap_threads_do_not_change_results():
+    model, data = _model_and_data(np.random.default_rng(15), n=40, n_subjects=2)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = bootstrap_compare(model, data, n_bootstrap=30, seed=2, max_elements=780)
+        torch.set_num_threads(2)
+        two = bootstrap_compare(model, data, n_bootstrap=30, seed=2, max_elements=780)
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(one.samples, two.samples)
+
+
+def _sessions_of_subjects(rng, n=20, n_subjects=4, n_sessions=2):
+    """Session RDMs: shared structure + a subject's own structure + session noise."""
+    from scipy.spatial.distance import pdist
+
+    shared = rng.normal(size=(n, 6))
+    rdms, labels = [], []
+    for s in range(n_subjects):
+        own = shared + 0.8 * rng.normal(size=(n, 6))
+        for _ in range(n_sessions):
+            rdms.append(pdist(own + 0.5 * rng.normal(size=(n, 6)), "correlation"))
+            labels.append(f"subject{s}")
+    return np.stack(rdms), np.array(labels)
+
+
+@pytest.mark.filterwarnings("ignore:Noise ceiling for tau:UserWarning")
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_noise_ceiling_groups_sessions_by_subject(method):
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    from rsatoolbox.inference import boot_noise_ceiling
+
+    rdms, labels = _sessions_of_subjects(np.random.default_rng(12))
+    # averaged per subject (rsatoolbox's demos): the ceiling of the per-subject mean RDMs
+    averaged = np.stack([rdms[labels == s].mean(0) for s in np.unique(labels)])
+    grouped = noise_ceiling(rdms, method, subjects=labels)
+    ref = boot_noise_ceiling(rsatoolbox.rdm.RDMs(averaged), method=RSATOOLBOX_NAMES[method])
+    assert (grouped.lower, grouped.upper) == pytest.approx(ref, abs=1e-10)
+    assert grouped.n_subjects == 4 and grouped.n_rdms == 8
+    assert "averaged per subject" in grouped.grouping
+    # leave-subject-out: rsatoolbox's own grouping by an RDM descriptor
+    kept = noise_ceiling(rdms, method, subjects=labels, grouping="leave-subject-out")
+    data = rsatoolbox.rdm.RDMs(rdms, rdm_descriptors={"subject": list(labels)})
+    ref = boot_noise_ceiling(data, method=RSATOOLBOX_NAMES[method], rdm_descriptor="subject")
+    assert (kept.lower, kept.upper) == pytest.approx(ref, abs=1e-10)
+    # sessions passed as if they were subjects: a session's twin stays in the pool, so the
+    # lower bound is too high; the result says how the RDMs were read
+    naive = noise_ceiling(rdms, method)
+    assert naive.lower > kept.lower + 0.05
+    assert naive.n_subjects == 8 and "taken as one subject" in naive.grouping
+    with pytest.raises(DataError, match="3 labels for 8 RDMs"):
+        noise_ceiling(rdms, method, subjects=labels[:3])

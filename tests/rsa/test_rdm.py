@@ -214,3 +214,30 @@ def test_crossnobis_agrees_with_rsatoolbox(with_noise):
     )
     ours = compute_rdm(x, "crossnobis", stimuli=stim, runs=run, noise=noise, condensed=True)
     np.testing.assert_allclose(ours, ref.get_vectors()[0], atol=1e-10)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5, 100.0])
+def test_correlation_matches_corrcoef_with_and_without_a_centred_copy(offset):
+    """Small offsets take the raw-Gram path (no centred copy), large ones centre first; both
+    equal 1 - Pearson r."""
+    x = np.random.default_rng(6).normal(size=(15, 300)) + offset
+    np.testing.assert_allclose(compute_rdm(x), 1.0 - np.corrcoef(x), atol=1e-13)
+
+
+def test_first_call_does_not_import_xarray():
+    """The first RDM / comparison / bootstrap call of a session costs no xarray import (it took
+    ~0.5-1 s and made the first call 20x slower than the next)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, neuroalign\n"
+        "from neuroalign.rsa import bootstrap_compare, compare_rdms, compute_rdm\n"
+        "x = np.random.default_rng(0).normal(size=(20, 30))\n"
+        "a = compute_rdm(x, condensed=True)\n"
+        "compare_rdms(a, compute_rdm(x[::-1], condensed=True))\n"
+        "bootstrap_compare(a, a, n_bootstrap=3)\n"
+        "print('xarray' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
