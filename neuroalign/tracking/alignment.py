@@ -1,7 +1,8 @@
 """Brain alignment while a network learns: V4 predictivity and IT RSA, fast enough to repeat.
 
-Two scores, measured on stimuli preloaded once (:class:`AlignmentProbe`, decoded and resized to
-the network's input geometry exactly as extraction decodes them):
+Two scores, measured on stimuli preloaded once (:class:`AlignmentProbe`: decoded and resized to
+the network's input size exactly as the benchmarks' extraction does, the whole stimulus with no
+crop -- Brain-Score's convention, :meth:`neuroalign.neural_benchmarks.NeuralBenchmark.preprocessing`):
 
 - **V4 predictivity** (Cowley, Stan, Pillow & Smith 2023; SCIENCE.md section 3): the features of
   a layer to one session's images (default :data:`~neuroalign.defaults.V4_SESSION`, 640 images,
@@ -43,14 +44,19 @@ __all__ = ["AlignmentProbe", "alignment_metrics"]
 
 
 def _load_images(stimulus_set: Any, ids: Sequence[str], prep: Preprocessing) -> torch.Tensor:
-    """uint8 (N, 3, S, S): each stimulus file decoded and given the input geometry of ``prep``
-    (PIL resampling, as :func:`neuroalign.extract.extract_activations` decodes files)."""
+    """uint8 (N, 3, S, S): each stimulus file decoded and resized whole to S x S (``prep`` full
+    field; PIL resampling, as :func:`neuroalign.extract.extract_activations` decodes files)."""
     from torchvision.transforms.v2 import functional as tvf
 
     from neuroalign.data import open_image
 
     return torch.stack(
-        [tvf.pil_to_tensor(prep.resize_crop(open_image(stimulus_set.get_stimulus(i)))) for i in ids]
+        [
+            tvf.pil_to_tensor(
+                prep.full_field().resize_crop(open_image(stimulus_set.get_stimulus(i)))
+            )
+            for i in ids
+        ]
     )
 
 
@@ -59,7 +65,7 @@ class AlignmentProbe:
     """The stimuli and recordings of the alignment tracker, prepared once.
 
     Attributes:
-        preprocessing: the network's preprocessing; the images hold its input geometry.
+        preprocessing: the network's preprocessing; the images are its input size (full field).
         v4_images: uint8 (n_v4, 3, S, S), in the order of ``v4_data``'s presentations.
         v4_data: the session's responses (:class:`neuroalign.encoding.crossval.AlignedData`).
         v4_splits: Brain-Score's (train, test) index pairs over the n_v4 images.
@@ -88,7 +94,7 @@ class AlignmentProbe:
         n_splits: int = 10,
         root: Any = None,
     ) -> AlignmentProbe:
-        """Load the V4 session and the 92 IT images at ``preprocessing``'s input geometry.
+        """Load the V4 session and the 92 IT images, resized whole to the network's input size.
 
         Args:
             preprocessing: the network's :class:`~neuroalign.preprocessing.Preprocessing`.
@@ -160,7 +166,7 @@ def alignment_metrics(
     if not v4_layers and not it_layers:
         raise ValueError("alignment: name at least one V4 or IT layer")
     start = time.perf_counter()
-    # the images already have the input geometry: only normalisation is left to do
+    # the images are already S x S (full field): only the normalisation is left to do
     prep = probe.preprocessing.full_field()
     out: dict[str, float] = {}
     if v4_layers:

@@ -1,8 +1,9 @@
 """alignment_metrics: V4 predictivity and IT RSA of a training network, on real data.
 
 Known answer: the tracker's numbers are those of the project's benchmarks run the usual way
-(files decoded by the extraction pipeline, ``Cowley2023V4.score_model`` with the same Gaussian
-projection, ``Kriegeskorte2008IT.score_model``).
+(files decoded by the extraction pipeline, the whole stimulus resized to the input,
+``Cowley2023V4.score_model`` with the same Gaussian projection,
+``Kriegeskorte2008IT.score_model``), here for a network that is trained on centre crops.
 """
 
 from __future__ import annotations
@@ -22,22 +23,29 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def v4_probe(prep, shared_data) -> AlignmentProbe:
-    return AlignmentProbe.load(prep)
+def crop_prep(prep) -> Preprocessing:
+    """The test network's statistics with an ImageNet-style evaluation crop (resize 20, crop
+    16): the benchmarks show it the whole stimulus instead (full field)."""
+    return dataclasses.replace(prep, resize=20)
+
+
+@pytest.fixture(scope="module")
+def v4_probe(crop_prep, shared_data) -> AlignmentProbe:
+    return AlignmentProbe.load(crop_prep)
 
 
 def _values(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if k != "alignment/seconds"}
 
 
-def test_equals_the_benchmarks_on_the_same_network(ssl_model, prep, v4_probe) -> None:
+def test_equals_the_benchmarks_on_the_same_network(ssl_model, crop_prep, v4_probe) -> None:
     from neuroalign.neural_benchmarks import Cowley2023V4, Kriegeskorte2008IT
 
     assert v4_probe.v4_images.shape == (640, 3, 16, 16) and v4_probe.v4_images.dtype == torch.uint8
     assert v4_probe.it_images.shape == (92, 3, 16, 16)
-    got = alignment_metrics(ssl_model, v4_probe, preprocessing=prep)
+    got = alignment_metrics(ssl_model, v4_probe, preprocessing=crop_prep)
     assert ssl_model.training  # train mode given back
-    loaded = LoadedModel(ssl_model.eval(), "ssl", prep, "", "ssl")
+    loaded = LoadedModel.from_module(ssl_model, crop_prep, "ssl")
     v4 = Cowley2023V4("ridge", [V4_SESSION])
     table = v4.score_model(loaded, ["layer3"], reduction=Reduction("gaussian", 256, seed=0)).table
     it = Kriegeskorte2008IT().score_model(loaded, ["layer4"]).table
