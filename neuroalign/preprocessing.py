@@ -20,6 +20,7 @@ model; :meth:`describe` is the sentence written into outputs.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,14 +158,26 @@ class Preprocessing:
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """(x - mean) / std per channel of float images (..., 3, H, W) in [0, 1]."""
-        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(3, 1, 1)
-        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(3, 1, 1)
+        mean, std = _statistics(self.mean, self.std, x.device, x.dtype)
         return (x - mean) / std
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (..., 3, H, W) -> float32 (..., 3, S, S), resized, cropped and normalised."""
         x = self.resize_crop(images).to(torch.float32).div_(255.0)
         return self.normalize(x)
+
+
+@functools.lru_cache(maxsize=32)
+def _statistics(
+    mean: tuple[float, ...], std: tuple[float, ...], device: torch.device, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std as (3, 1, 1) tensors on ``device``, made once per device and dtype: making
+    them from Python numbers is a host-to-device copy that waits for a GPU (in every step)."""
+    with torch.inference_mode(False):
+        return (
+            torch.tensor(mean, dtype=dtype, device=device).view(3, 1, 1),
+            torch.tensor(std, dtype=dtype, device=device).view(3, 1, 1),
+        )
 
 
 def _check_images(images: torch.Tensor) -> None:

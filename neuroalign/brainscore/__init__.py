@@ -17,31 +17,28 @@ The command line does the same with ``neuroalign register`` (:mod:`.registration
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from neuroalign._lazy import lazy_exports
 
-#: Public name -> the module that defines it (imported on first use, so that importing a
-#: configuration such as ``neuroalign.brainscore.registration.RegisterConfig`` stays light).
-_EXPORTS: dict[str, str] = {
-    **dict.fromkeys(
-        ["BENCHMARK_IDENTIFIERS", "install_benchmark_plugins", "render_benchmark_plugin"],
-        "benchmark_plugins",
-    ),
-    **dict.fromkeys(
-        [
+# names are imported on first use (a config or a light module costs no torch)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "benchmark_plugins": (
+            "BENCHMARK_IDENTIFIERS",
+            "install_benchmark_plugins",
+            "render_benchmark_plugin",
+        ),
+        "model": (
             "DEFAULT_REGION_LAYER_MAP",
-            "REGIONS",
-            "VISUAL_DEGREES",
             "NeuroalignActivations",
             "NeuroalignBrainModel",
+            "REGIONS",
+            "VISUAL_DEGREES",
             "build_brain_model",
             "parse_region_layer_map",
             "select_v4_layer",
-        ],
-        "model",
-    ),
-    **dict.fromkeys(
-        [
+        ),
+        "plugin": (
             "PluginExistsError",
             "brainscore_plugins_dir",
             "install_files",
@@ -52,18 +49,7 @@ _EXPORTS: dict[str, str] = {
             "uninstall_plugin",
             "validate_identifier",
             "write_plugin",
-        ],
-        "plugin",
-    ),
-    **dict.fromkeys(["RegisterConfig", "RegisterResult", "register"], "registration"),
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'neuroalign.brainscore' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"neuroalign.brainscore.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+        ),
+        "registration": ("RegisterConfig", "RegisterResult", "register"),
+    },
+)

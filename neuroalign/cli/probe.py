@@ -28,7 +28,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from pathlib import Path
 
     from neuroalign.config import add_config_arguments
-    from neuroalign.train.probe import ProbeConfig
+    from neuroalign.train.config import ProbeConfig
 
     parser = add_subparser(
         subparsers,
@@ -44,7 +44,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from neuroalign.config import config_from_args
-    from neuroalign.train.probe import ProbeConfig, run_probe
+    from neuroalign.train.config import ProbeConfig
+    from neuroalign.train.probe import run_probe
 
     cfg = config_from_args(ProbeConfig, args)
     report = run_probe(args.checkpoint, cfg)

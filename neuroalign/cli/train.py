@@ -7,7 +7,7 @@ from typing import Any
 
 from neuroalign.cli._common import add_subparser
 
-__all__ = ["add_parser", "resolve_config", "run"]
+__all__ = ["add_parser", "run"]
 
 DESCRIPTION = """\
 Train a ResNet backbone + projection head with a self-supervised loss.
@@ -17,12 +17,17 @@ linear warm-up then cosine decay (lr = base_lr x global batch / 256). Options re
 defaults (the CLAMP CIFAR-10 recipe) < --recipe < --config FILE.yaml < flags.
 
 Output folder (--output-dir): config.yaml (resolved options), metrics.csv (step, loss, lr,
-view-images/s, kNN top-1), checkpoints/last.pt (+ epoch_NNNN.pt), tensorboard/.
---resume continues exactly from checkpoints/last.pt (same weights as an uninterrupted run).
+view-images/s, kNN top-1; one row appended per logged step), checkpoints/init.pt (the
+untrained network), checkpoints/last.pt (+ epoch_NNNN.pt), tensorboard/.
+--resume continues exactly from checkpoints/last.pt (same weights and metrics rows as an
+uninterrupted run). --time-budget 5m sizes warm-up + cosine to five minutes of training.
 
-Recipes: cifar10 (ResNet-18, CIFAR stem, head 512-2048-256, m=16, batch 128, r_s 7),
-imagenette (ResNet-50 at 96 px), imagenet100 and imagenet1k (ResNet-50, head
-2048-8192-8192-512, m=4, batch 512, r_s 8.5; --dataset = ImageFolder train folder).
+Recipes: cifar10 (ResNet-18, CIFAR stem, head 512-2048-256, m=16, batch 128, r_s 7; one GPU),
+imagenette (ResNet-50 at 96 px; one GPU), imagenet100 and imagenet1k (ResNet-50, head
+2048-8192-8192-512, m=4, r_s 8.5, --batch-size 64 per GPU on 8 GPUs = the paper's 512,
+--sync-bn; --dataset = ImageFolder train folder). On CUDA the step's memory is estimated
+before the first step; a step that cannot fit is refused (lower --batch-size, use more GPUs
+or --activation-checkpointing).
 
 Examples:
   # a 50-step smoke run on CPU, then continue it to 100 steps
@@ -33,9 +38,12 @@ Examples:
   # the published CIFAR-10 recipe on one GPU
   neuroalign train --recipe cifar10 --output-dir runs/clamp-cifar10
 
-  # ImageNet-1K on 8 GPUs (batch 512 = 8 x 64)
+  # ten minutes of CIFAR-10 CLAMP as a complete (warm-up + cosine) run
+  neuroalign train --recipe cifar10 --time-budget 10m --output-dir runs/clamp-10min
+
+  # ImageNet-1K on 8 GPUs (batch 512 = 8 x 64, the recipe's per-GPU batch)
   torchrun --nproc-per-node 8 --no-python neuroalign train --recipe imagenet1k \\
-      --dataset /data/imagenet/train --test-dataset /data/imagenet/val --batch-size 64
+      --dataset /data/imagenet/train --test-dataset /data/imagenet/val
 """
 
 
@@ -60,45 +68,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_config(args: argparse.Namespace):
-    """TrainConfig from: defaults < saved run config (with --resume) < --recipe < --config <
-    flags."""
-    import dataclasses
-    from pathlib import Path
-
-    import yaml
-
-    from neuroalign.config import load_config
-    from neuroalign.train.config import TrainConfig, recipe_values
-
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    given = {k: v for k, v in vars(args).items() if k in names}
-    values: dict[str, Any] = {}
-    if given.get("resume"):
-        out_dir = Path(given.get("output_dir", TrainConfig.output_dir))
-        saved = out_dir / "config.yaml"
-        if saved.is_file():
-            values.update(yaml.safe_load(saved.read_text()) or {})
-    if getattr(args, "recipe", None):
-        values.update(recipe_values(args.recipe))
-    config_file = getattr(args, "config", None)
-    if config_file is not None:
-        values.update(recipe_values(str(config_file)))
-    values.update(given)
-    return load_config(TrainConfig, None, **values)
-
-
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
     import time
 
-    from neuroalign.train.loop import train
+    from neuroalign.train import TrainConfig, run_training
 
-    cfg = resolve_config(args)
+    given = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
+    options = {name: getattr(args, name) for name in given}  # flags given on the command line
     start = time.perf_counter()
-    result = train(cfg)
-    elapsed = time.perf_counter() - start
+    result = run_training(options, recipe=args.recipe, config_file=getattr(args, "config", None))
+    cfg = result.config
     print(
         f"trained {cfg.arch} with {cfg.loss} to step {result.step} (epoch {result.epoch}) in "
-        f"{elapsed:.1f} s; loss {result.final_loss:.4f}; checkpoint {result.checkpoint}"
+        f"{time.perf_counter() - start:.1f} s; loss {result.final_loss:.4f}; "
+        f"checkpoint {result.checkpoint}"
     )
     return 0

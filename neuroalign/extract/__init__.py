@@ -20,31 +20,22 @@ in-memory images or of m augmented views).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from neuroalign._lazy import lazy_exports
 
-#: Public name -> the module that defines it, imported on first use (so that importing a light
-#: module such as ``neuroalign.extract.workflow`` for its config does not import torch's stack).
-_EXPORTS: dict[str, str] = {
-    "extract_activations": "activations",
-    **dict.fromkeys(["ActivationCache", "activation_cache_key", "stimuli_fingerprint"], "cache"),
-    **dict.fromkeys(["forward_layers", "layer_features", "resolve_device"], "forward"),
-    "list_models": "model_registry",
-    **dict.fromkeys(["LoadedModel", "load_model"], "model_spec"),
-    "package_layer": "package",
-    "Reduction": "reduce",
-    "as_stimuli": "stimuli",
-    **dict.fromkeys(["open_assembly", "save_assembly", "stream_activations"], "stream"),
-    **dict.fromkeys(["OUTPUT", "layer_views"], "views"),
-    **dict.fromkeys(["ExtractConfig", "run_extract"], "workflow"),
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'neuroalign.extract' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"neuroalign.extract.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+# names are imported on first use (a config or a light module costs no torch)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "activations": ("extract_activations",),
+        "cache": ("ActivationCache", "activation_cache_key", "stimuli_fingerprint"),
+        "forward": ("forward_layers", "layer_features", "resolve_device"),
+        "model_registry": ("list_models",),
+        "model_spec": ("LoadedModel", "load_model"),
+        "package": ("package_layer",),
+        "reduce": ("Reduction",),
+        "stimuli": ("as_stimuli",),
+        "stream": ("open_assembly", "save_assembly", "stream_activations"),
+        "views": ("OUTPUT", "layer_views"),
+        "workflow": ("ExtractConfig", "run_extract"),
+    },
+)

@@ -46,13 +46,17 @@ def get_rank() -> int:
     return dist.get_rank() if is_distributed() else 0
 
 
-def gather_batch(z: torch.Tensor, dim: int = 1) -> torch.Tensor:
+def gather_batch(z: torch.Tensor, dim: int = 1, validate: bool = True) -> torch.Tensor:
     """All-gather ``z`` along axis ``dim`` (the batch axis), keeping the local slice's graph.
 
     Args:
         z: the local embeddings, e.g. shape (n_views, batch, dim) with ``dim=1``; every rank
             must pass the same shape.
         dim: the axis along which the ranks' tensors are concatenated (in rank order).
+        validate: first exchange every rank's shape and count of NaN/inf values (one small
+            collective whose result is read on the host: a host-device synchronisation). With
+            ``False`` the gather is the only collective and nothing waits for the device; every
+            rank must then pass the same shape (a mismatch is undefined behaviour).
 
     Returns:
         Shape of ``z`` with ``dim`` multiplied by the world size; ``z`` itself when not
@@ -66,6 +70,8 @@ def gather_batch(z: torch.Tensor, dim: int = 1) -> torch.Tensor:
     if world == 1:
         return z
     local = z.contiguous()
+    if not validate:
+        return _all_gather_keeping_graph(local, world, dim)
     # one small collective carries every rank's shape and its count of non-finite values
     n_bad = (~torch.isfinite(local)).sum().reshape(1) if local.is_floating_point() else None
     shape = torch.tensor(local.shape, dtype=torch.int64, device=local.device)
@@ -81,6 +87,10 @@ def gather_batch(z: torch.Tensor, dim: int = 1) -> torch.Tensor:
     bad_ranks = [r for r, m in enumerate(metas) if m[-1] > 0]
     if bad_ranks:
         raise ValueError(f"gather_batch: z contains NaN/inf values on rank(s) {bad_ranks}")
+    return _all_gather_keeping_graph(local, world, dim)
+
+
+def _all_gather_keeping_graph(local: torch.Tensor, world: int, dim: int) -> torch.Tensor:
     parts = [torch.empty_like(local) for _ in range(world)]
     dist.all_gather(parts, local.detach())
     parts[dist.get_rank()] = local

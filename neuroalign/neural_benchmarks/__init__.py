@@ -18,123 +18,41 @@ score many layers from one extraction (:mod:`~neuroalign.neural_benchmarks.base`
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from neuroalign._lazy import lazy_exports
 
-if TYPE_CHECKING:  # the names below, imported lazily by __getattr__
-    from neuroalign.neural_benchmarks.base import (
-        CEILED_QUANTITY,
-        BenchmarkResult,
-        NeuralBenchmark,
-        ceiled_interval,
-    )
-    from neuroalign.neural_benchmarks.cowley2023 import (
-        Cowley2023V4,
-        pool_sessions,
-    )
-    from neuroalign.neural_benchmarks.kriegeskorte2008 import (
-        Kriegeskorte2008IT,
-    )
-    from neuroalign.neural_benchmarks.passthrough import (
-        BRAINSCORE_BENCHMARKS,
-        brain_model_for,
-        brainscore_data_cached,
-        brainscore_registered,
-        load_brain_model,
-        load_brainscore_benchmark,
-        score_layers_with_brainscore,
-        score_with_brainscore,
-    )
-    from neuroalign.neural_benchmarks.registry import (
-        ALIASES,
-        BenchmarkEntry,
-        benchmark_entry,
-        list_benchmarks,
-        load_benchmark,
-        register_benchmark,
-        resolve_benchmark,
-    )
-    from neuroalign.neural_benchmarks.scoring import (
-        ScoreConfig,
-        ScoreReport,
-        format_table,
-        model_title,
-        plot_scores,
-        run_score,
-    )
-
-#: public name -> the module of this package that defines it
-_HOMES: dict[str, str] = {
-    "CEILED_QUANTITY": "base",
-    "BenchmarkResult": "base",
-    "NeuralBenchmark": "base",
-    "ceiled_interval": "base",
-    "Cowley2023V4": "cowley2023",
-    "pool_sessions": "cowley2023",
-    "Kriegeskorte2008IT": "kriegeskorte2008",
-    "BRAINSCORE_BENCHMARKS": "passthrough",
-    "brain_model_for": "passthrough",
-    "brainscore_data_cached": "passthrough",
-    "brainscore_registered": "passthrough",
-    "load_brain_model": "passthrough",
-    "load_brainscore_benchmark": "passthrough",
-    "score_layers_with_brainscore": "passthrough",
-    "score_with_brainscore": "passthrough",
-    "ALIASES": "registry",
-    "BenchmarkEntry": "registry",
-    "benchmark_entry": "registry",
-    "list_benchmarks": "registry",
-    "load_benchmark": "registry",
-    "register_benchmark": "registry",
-    "resolve_benchmark": "registry",
-    "ScoreConfig": "scoring",
-    "ScoreReport": "scoring",
-    "format_table": "scoring",
-    "model_title": "scoring",
-    "plot_scores": "scoring",
-    "run_score": "scoring",
-}
-
-__all__ = [
-    "ALIASES",
-    "BRAINSCORE_BENCHMARKS",
-    "CEILED_QUANTITY",
-    "BenchmarkEntry",
-    "BenchmarkResult",
-    "Cowley2023V4",
-    "Kriegeskorte2008IT",
-    "NeuralBenchmark",
-    "ScoreConfig",
-    "ScoreReport",
-    "benchmark_entry",
-    "brain_model_for",
-    "brainscore_data_cached",
-    "brainscore_registered",
-    "ceiled_interval",
-    "format_table",
-    "list_benchmarks",
-    "load_benchmark",
-    "load_brain_model",
-    "load_brainscore_benchmark",
-    "model_title",
-    "plot_scores",
-    "pool_sessions",
-    "register_benchmark",
-    "resolve_benchmark",
-    "run_score",
-    "score_layers_with_brainscore",
-    "score_with_brainscore",
-]
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use."""
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+# names are imported on first use (a config or a light module costs no torch)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "base": ("BenchmarkResult", "CEILED_QUANTITY", "NeuralBenchmark", "ceiled_interval"),
+        "cowley2023": ("Cowley2023V4", "pool_sessions"),
+        "kriegeskorte2008": ("Kriegeskorte2008IT",),
+        "passthrough": (
+            "BRAINSCORE_BENCHMARKS",
+            "brain_model_for",
+            "brainscore_data_cached",
+            "brainscore_registered",
+            "load_brain_model",
+            "load_brainscore_benchmark",
+            "score_layers_with_brainscore",
+            "score_with_brainscore",
+        ),
+        "registry": (
+            "ALIASES",
+            "BenchmarkEntry",
+            "benchmark_entry",
+            "list_benchmarks",
+            "load_benchmark",
+            "register_benchmark",
+            "resolve_benchmark",
+        ),
+        "scoring": (
+            "ScoreConfig",
+            "ScoreReport",
+            "format_table",
+            "model_title",
+            "plot_scores",
+            "run_score",
+        ),
+    },
+)

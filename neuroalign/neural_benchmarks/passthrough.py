@@ -87,11 +87,11 @@ def load_brain_model(identifier: str) -> Any:
     installed plugin registers ``identifier``."""
     os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
     if not brainscore_registered("models", identifier):
-        from neuroalign.brainscore import brainscore_models_dir
+        from neuroalign.brainscore import brainscore_plugins_dir
 
         raise DataError(
             f"{identifier!r} is not a registered Brain-Score model: no plugin in "
-            f"{brainscore_models_dir()} registers it (install one with `neuroalign register "
+            f"{brainscore_plugins_dir('models')} registers it (install one with `neuroalign register "
             f"--install`)"
         )
     import brainscore_vision

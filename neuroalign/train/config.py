@@ -1,12 +1,16 @@
 """``TrainConfig``: every option of ``neuroalign train`` (each is also a CLI flag).
 
-Values resolve as: these defaults < ``--recipe NAME`` (``neuroalign/recipes/NAME.yaml``) <
-``--config FILE.yaml`` < flags. The defaults are the CLAMP CIFAR-10 recipe (Zhang, Heeger &
-Martiniani 2025; reference ``examples/cifar10/config.ini``).
+Values resolve as (:func:`resolve_train_config`): these defaults < the run's saved
+``config.yaml`` (with ``resume``) < a recipe (``neuroalign/recipes/NAME.yaml``) < a YAML file
+< explicit options (the command line's flags). The defaults are the CLAMP CIFAR-10 recipe
+(Zhang, Heeger & Martiniani 2025; reference ``examples/cifar10/config.ini``).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -14,13 +18,56 @@ from typing import Any
 
 import yaml
 
+from neuroalign.config import load_config
 from neuroalign.defaults import R_S
 
-__all__ = ["DATASETS", "LOSSES", "TrainConfig", "available_recipes", "recipe_values"]
+__all__ = [
+    "DATASETS",
+    "DECODERS",
+    "LOSSES",
+    "MAX_VIEWS",
+    "ProbeConfig",
+    "TrainConfig",
+    "available_recipes",
+    "parse_duration",
+    "recipe_values",
+    "resolve_train_config",
+]
 
 #: data sets held in memory (on the device) by name; anything else is an ImageFolder path
 DATASETS = ("cifar10", "imagenette")
 LOSSES = ("clamp", "simclr", "vicreg", "mmcr", "directclr", "adadim")
+#: views per image: 2 (the least a loss compares) to 16 (CLAMP's CIFAR-10 recipe)
+MIN_VIEWS, MAX_VIEWS = 2, 16
+
+
+#: How ImageFolder JPEGs are decoded: ``auto`` (on the GPU when training on CUDA), ``cpu``
+#: (DataLoader workers), ``device`` (batched on the training device).
+DECODERS = ("auto", "cpu", "device")
+
+_UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|h|m|s)?")
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds of a duration: ``300``, ``"90s"``, ``"5m"``, ``"1.5h"``, ``"1h30m"``.
+
+    Raises:
+        ValueError: anything else, or a duration that is not positive.
+    """
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        compact = str(text).strip().lower().replace(" ", "")
+        parts = _PART.findall(compact)
+        if not compact or "".join(n + u for n, u in parts) != compact:
+            raise ValueError(
+                f"--time-budget {text!r}: expected a duration like 300, 90s, 5m, 1.5h or 1h30m"
+            )
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"--time-budget must be a positive duration, got {text!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -68,9 +115,21 @@ class TrainConfig:
         default=256,
         metadata={"help": "ImageFolder images are resized/centre-cropped to this before GPU aug"},
     )
-    views: int = field(default=16, metadata={"help": "views m per image (2-16)"})
-    batch_size: int = field(default=128, metadata={"help": "images per step on each process"})
+    views: int = field(
+        default=16, metadata={"help": f"views m per image ({MIN_VIEWS}-{MAX_VIEWS})"}
+    )
+    batch_size: int = field(
+        default=128,
+        metadata={"help": "images per step on each process (global batch = this x processes)"},
+    )
     epochs: int = field(default=1000, metadata={"help": "training epochs"})
+    time_budget: str | None = field(
+        default=None,
+        metadata={
+            "help": "train for this wall-clock time (90s, 5m, 1.5h): warm-up + cosine are "
+            "sized to it from the first steps' speed (--epochs then only sets the warm-up share)"
+        },
+    )
     max_steps: int | None = field(
         default=None,
         metadata={
@@ -93,7 +152,28 @@ class TrainConfig:
         default=True, metadata={"help": "channels_last memory format on CUDA"}
     )
     compile: bool = field(default=False, metadata={"help": "torch.compile the model"})
+    sync_bn: bool = field(
+        default=False,
+        metadata={
+            "help": "SyncBatchNorm under torchrun (CUDA): batch statistics over all processes, "
+            "not over one GPU's images (whose m views would share them)"
+        },
+    )
+    activation_checkpointing: bool = field(
+        default=False,
+        metadata={
+            "help": "recompute each residual block in the backward pass: much less activation "
+            "memory for about a third more compute (one-GPU runs of the ImageNet recipes)"
+        },
+    )
     workers: int = field(default=8, metadata={"help": "DataLoader workers (ImageFolder data)"})
+    decode: str = field(
+        default="auto",
+        metadata={
+            "help": "where ImageFolder JPEGs are decoded: auto (the GPU when training on CUDA), "
+            "cpu (workers, JPEG draft mode), device"
+        },
+    )
     output_dir: Path = field(
         default=Path("runs/train"), metadata={"help": "folder for checkpoints and logs"}
     )
@@ -120,8 +200,10 @@ class TrainConfig:
     tensorboard: bool = field(default=True, metadata={"help": "TensorBoard logs (if installed)"})
 
     def __post_init__(self) -> None:
-        if self.views < 2:
-            raise ValueError(f"--views must be >= 2 (got {self.views}): a loss needs >= 2 views")
+        if not MIN_VIEWS <= self.views <= MAX_VIEWS:
+            raise ValueError(
+                f"--views must be between {MIN_VIEWS} and {MAX_VIEWS} (got {self.views})"
+            )
         if self.batch_size < 2:
             raise ValueError(f"--batch-size must be >= 2 (got {self.batch_size})")
         if self.loss not in LOSSES:
@@ -133,6 +215,15 @@ class TrainConfig:
         for name in ("save_every_epochs", "log_every_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.time_budget is not None:
+            parse_duration(self.time_budget)
+        if self.decode not in DECODERS:
+            raise ValueError(f"--decode must be one of {', '.join(DECODERS)}, got {self.decode!r}")
+
+    @property
+    def time_budget_s(self) -> float | None:
+        """``time_budget`` in seconds (``None``: no budget)."""
+        return None if self.time_budget is None else parse_duration(self.time_budget)
 
     def loss_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``create_loss``: ``r_s`` for CLAMP plus ``loss_options``."""
@@ -142,6 +233,13 @@ class TrainConfig:
                 raise ValueError(f"--loss-options entries must be KEY=VALUE, got {item!r}")
             key, value = item.split("=", 1)
             kwargs[key.strip()] = yaml.safe_load(value)
+        if isinstance(kwargs.get("compute_dtype"), str):  # e.g. compute_dtype=float32 (CLAMP)
+            import torch
+
+            name = kwargs["compute_dtype"]
+            if not isinstance(getattr(torch, name, None), torch.dtype):
+                raise ValueError(f"--loss-options compute_dtype={name}: not a torch dtype")
+            kwargs["compute_dtype"] = getattr(torch, name)
         return kwargs
 
 
@@ -164,3 +262,64 @@ def recipe_values(name: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ValueError(f"recipe {name!r} is not a mapping of option: value")
     return values
+
+
+def resolve_train_config(
+    options: Mapping[str, Any] | None = None,
+    *,
+    recipe: str | None = None,
+    config_file: str | Path | None = None,
+) -> TrainConfig:
+    """The :class:`TrainConfig` of a run, from (later wins): the defaults < the run folder's
+    saved ``config.yaml`` (when ``options`` has ``resume=True``) < ``recipe`` (a shipped name or
+    a YAML path) < ``config_file`` (YAML) < ``options`` (field name -> value).
+
+    Example::
+
+        cfg = resolve_train_config({"views": 8, "output_dir": "runs/a"}, recipe="imagenet1k")
+    """
+    given = dict(options or {})
+    values: dict[str, Any] = {}
+    if given.get("resume"):
+        saved = Path(given.get("output_dir", TrainConfig.output_dir)) / "config.yaml"
+        if saved.is_file():
+            values.update(yaml.safe_load(saved.read_text()) or {})
+    if recipe:
+        values.update(recipe_values(recipe))
+    if config_file is not None:
+        if not Path(config_file).is_file():
+            raise FileNotFoundError(f"--config {config_file}: no such file")
+        values.update(recipe_values(str(config_file)))
+    values.update(given)
+    return load_config(TrainConfig, None, **values)
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Options of ``neuroalign probe CHECKPOINT``."""
+
+    dataset: str | None = field(
+        default=None,
+        metadata={
+            "help": "cifar10, imagenette or an ImageFolder root with train/ and test/ "
+            "(default: the data set the checkpoint was trained on)"
+        },
+    )
+    method: str = field(
+        default="lbfgs", metadata={"help": "lbfgs (torch) or sklearn (LogisticRegression)"}
+    )
+    l2: float = field(default=1e-4, metadata={"help": "L2 penalty of the classifier"})
+    max_iter: int = field(default=500, metadata={"help": "solver iterations"})
+    train_subset: int | None = field(
+        default=None, metadata={"help": "use N training images spread over the split"}
+    )
+    test_subset: int | None = field(
+        default=None, metadata={"help": "use N test images spread over the split"}
+    )
+    batch_size: int = field(default=256, metadata={"help": "feature-extraction batch"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda"})
+    workers: int = field(default=8, metadata={"help": "DataLoader workers (ImageFolder data)"})
+    output: Path | None = field(
+        default=None,
+        metadata={"help": "JSON result path (default: probe_<dataset>.json beside the run)"},
+    )

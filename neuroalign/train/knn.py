@@ -4,14 +4,27 @@ Wu, Xiong, Yu & Lin 2018 ("Unsupervised Feature Learning via Non-Parametric Inst
 Discrimination", InstDisc): features are L2-normalised; each test sample takes its k most
 similar training samples (cosine similarity s), each voting for its label with weight
 ``exp(s / T)``; the class with the largest summed weight wins. Defaults k = 200, T = 0.07.
+
+:class:`KNNMonitor` is the training loop's online evaluation, a
+:class:`~neuroalign.train.callbacks.Callback` like any other: every N epochs, on rank 0, the
+backbone's features of a bank of training images and of the test images
+(:func:`neuroalign.train.probe.source_features`: :func:`neuroalign.extract.layer_views`, the
+run's evaluation preprocessing, one loader) are computed and kept on the device, and the kNN top-1 accuracy becomes the ``knn_top1`` column.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["knn_accuracy", "knn_predict"]
+from neuroalign.data import spread_indices
+from neuroalign.train.callbacks import Callback, TrainState
+from neuroalign.train.probe import source_features
+
+__all__ = ["KNNMonitor", "knn_accuracy", "knn_predict"]
 
 
 @torch.no_grad()
@@ -70,3 +83,61 @@ def knn_accuracy(
     """Top-1 accuracy in [0, 1] of :func:`knn_predict` on labelled test features."""
     pred = knn_predict(train_features, train_labels, test_features, **kwargs)
     return float((pred.cpu() == test_labels.cpu().long()).float().mean())
+
+
+class KNNMonitor(Callback):
+    """kNN top-1 of the backbone on the run's test images (column ``knn_top1``).
+
+    Args:
+        every_epochs: evaluate after every N-th epoch.
+        k, temperature: see :func:`knn_predict`.
+        train_size: training images in the memory bank (spread over the set; None: all).
+        test_size: test images scored (spread over the set; None: all).
+        batch_size: images per forward pass.
+    """
+
+    name = "knn"
+    columns = ("knn_top1",)
+    every_steps = None
+    rank_zero_only = True
+
+    def __init__(
+        self,
+        every_epochs: int,
+        *,
+        k: int = 200,
+        temperature: float = 0.07,
+        train_size: int | None = 10000,
+        test_size: int | None = None,
+        batch_size: int = 512,
+    ) -> None:
+        self.every_epochs = int(every_epochs)
+        self.k, self.temperature = int(k), float(temperature)
+        self.train_size, self.test_size = train_size, test_size
+        self.batch_size = int(batch_size)
+
+    def _features(self, state: TrainState, source: Any, indices: torch.Tensor) -> torch.Tensor:
+        return source_features(
+            state.model.backbone,
+            source,
+            indices,
+            state.preprocessing,
+            batch_size=self.batch_size,
+            device=state.device,
+        )
+
+    def on_epoch_end(self, state: TrainState) -> Mapping[str, float] | None:
+        if state.test_data is None:
+            return None
+        bank = spread_indices(len(state.train_data), self.train_size)
+        queries = spread_indices(len(state.test_data), self.test_size)
+        return {
+            "knn_top1": knn_accuracy(
+                self._features(state, state.train_data, bank),
+                state.train_data.labels(bank),
+                self._features(state, state.test_data, queries),
+                state.test_data.labels(queries),
+                k=self.k,
+                temperature=self.temperature,
+            )
+        }

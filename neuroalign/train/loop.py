@@ -1,70 +1,67 @@
-"""The self-supervised training loop: on-device augmentation, LARS, exact resume, DDP.
+"""The self-supervised training loop: :func:`train` wires the units of a run and steps.
 
-One step: take B images (uint8, already on the device for in-memory data sets), draw m
-augmented views of each on the device (:func:`~neuroalign.augment.augment_views`), normalise
-them with the run's :class:`~neuroalign.preprocessing.Preprocessing`, embed
-all m x B views in one forward pass, compute the loss on embeddings (m, B, d), update with
-LARS under the warm-up + cosine schedule. Multi-GPU runs are started with ``torchrun``; each
-process trains on its own shard of every epoch's permutation (like ``DistributedSampler``) and
-the loss gathers embeddings across processes.
+The units, one concept each:
+
+- data: :mod:`neuroalign.train.sources` (seeded epoch permutations; images held on the device
+  or read from an ImageFolder tree by persistent workers);
+- the step: :class:`neuroalign.train.step.TrainStep` (augment, forward, loss, backward, LARS);
+- metrics: :mod:`neuroalign.train.metrics` (``metrics.csv`` appended, TensorBoard);
+- checkpoints: :mod:`neuroalign.train.checkpoint` (the payload, the files, exact resume);
+- hooks: :mod:`neuroalign.train.callbacks` (the kNN monitor, the progress bar and the user's
+  callbacks, called at step / epoch / checkpoint boundaries);
+- memory and time: :mod:`neuroalign.train.memory` (estimate, refusal, activation
+  checkpointing) and :mod:`neuroalign.train.budget` (``--time-budget``).
+
+Multi-GPU runs are started with ``torchrun``; each process trains on its own shard of every
+epoch's permutation and the loss gathers embeddings across processes.
 
 Exact resume: the epoch permutation is a function of (seed, epoch) and the augmentation
 generator is re-seeded from (seed, rank, step) every step, so model, optimizer, schedule and
 step counter (plus the global RNG states, restored too) fully determine the rest of the run:
-on CPU, N steps straight and N/2 + resume + N/2 give identical weights.
+on CPU, N steps straight and N/2 + resume + N/2 give identical weights and metrics rows.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import math
-import os
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import torch
 from torch import nn
 
-from neuroalign.augment import augment_views, get_recipe
-from neuroalign.backbones import (
-    available_models,
-    create_ssl_model,
-    read_checkpoint,
-    write_checkpoint,
-)
+from neuroalign.augment import AugmentRecipe, get_recipe
+from neuroalign.backbones import available_models, create_ssl_model
 from neuroalign.config import config_to_dict, save_config
 from neuroalign.data import spread_indices
-from neuroalign.errors import DataError, NeuroalignError
-from neuroalign.io import atomic_write
+from neuroalign.errors import NeuroalignError
 from neuroalign.preprocessing import Preprocessing
-from neuroalign.train.checkpoint import (
-    capture_rng_state,
-    check_resume_compatible,
-    restore_rng_state,
+from neuroalign.train.budget import budget_steps, seconds_per_step
+from neuroalign.train.callbacks import Callback, CallbackList, ProgressBar, TrainState
+from neuroalign.train.checkpoint import RunCheckpoints, restore_training, training_payload
+from neuroalign.train.config import DATASETS, TrainConfig, resolve_train_config
+from neuroalign.train.distributed import Processes, setup_processes
+from neuroalign.train.knn import KNNMonitor
+from neuroalign.train.memory import (
+    check_fits,
+    enable_activation_checkpointing,
+    estimate_training_memory,
 )
-from neuroalign.train.config import DATASETS, TrainConfig
-from neuroalign.train.knn import knn_accuracy
+from neuroalign.train.metrics import LossMeter, MetricsLog
 from neuroalign.train.optim import LARS, WarmupCosineSchedule, lars_param_groups, scaled_lr
-from neuroalign.train.probe import extract_features
+from neuroalign.train.sources import FolderSource, ImageSource, TensorSource, epoch_batches
+from neuroalign.train.step import TrainStep
 
-__all__ = [
-    "TrainResult",
-    "TrainingDiverged",
-    "epoch_batches",
-    "step_seed",
-    "train",
-]
-
-METRIC_FIELDS = ("step", "epoch", "loss", "lr", "view_images_per_s", "knn_top1", "elapsed_s")
+__all__ = ["TrainResult", "TrainingDiverged", "run_training", "train"]
 
 
 class TrainingDiverged(NeuroalignError, RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept untouched."""
+    """The loss (or the embeddings) became NaN or infinite; the last good checkpoint is kept."""
 
 
 @dataclass(frozen=True)
@@ -78,220 +75,70 @@ class TrainResult:
     final_loss: float
     metrics: list[dict[str, Any]] = field(default_factory=list)
     model: nn.Module | None = field(default=None, repr=False)  # the trained SSLModel
+    config: TrainConfig | None = None
+
+
+def run_training(
+    options: Mapping[str, Any] | None = None,
+    *,
+    recipe: str | None = None,
+    config_file: str | Path | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> TrainResult:
+    """Resolve the options (:func:`~neuroalign.train.config.resolve_train_config`: defaults <
+    saved run config on resume < recipe < YAML file < options) and :func:`train`: everything
+    ``neuroalign train`` does, in one call."""
+    cfg = resolve_train_config(options, recipe=recipe, config_file=config_file)
+    return train(cfg, callbacks=callbacks)
 
 
 @dataclass
-class _Dist:
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-    initialised_here: bool = False
+class _Run:
+    """The units of one run, built by :func:`_setup`."""
 
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
+    cfg: TrainConfig
+    procs: Processes
+    device: torch.device
+    out: Path
+    train_data: ImageSource
+    test_data: ImageSource | None
+    preprocessing: Preprocessing
+    recipe: AugmentRecipe
+    model: nn.Module
+    optimizer: LARS
+    schedule: WarmupCosineSchedule
+    step_fn: TrainStep
+    checkpoints: RunCheckpoints
+    steps_per_epoch: int
+    stop_step: int
+    start_step: int = 0
+    saved_callbacks: dict[str, Any] = field(default_factory=dict)
 
-
-def _setup_distributed(device_spec: str) -> tuple[_Dist, torch.device]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    dist = _Dist()
-    if device_spec == "auto":
-        device_spec = "cuda" if torch.cuda.is_available() else "cpu"
-    if world > 1:
-        import torch.distributed as tdist
-
-        dist.rank = int(os.environ["RANK"])
-        dist.world = world
-        dist.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        if device_spec.startswith("cuda"):
-            device = torch.device("cuda", dist.local_rank)
-            torch.cuda.set_device(device)
-        else:
-            device = torch.device("cpu")
-        if not tdist.is_initialized():
-            tdist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-            dist.initialised_here = True
-    else:
-        device = torch.device(device_spec)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda was asked for but CUDA is not available")
-    return dist, device
-
-
-def step_seed(seed: int, rank: int, step: int) -> int:
-    """Seed of the augmentation generator of one (rank, step): a fixed, collision-poor mix."""
-    return (int(seed) * 1_000_003 + int(rank) * 7_919 + int(step) * 104_729 + 1) % (2**62)
-
-
-def epoch_batches(
-    n_images: int, epoch: int, seed: int, batch_size: int, rank: int = 0, world: int = 1
-) -> list[torch.Tensor]:
-    """Index batches of one epoch for one rank: a seeded permutation, sharded, full batches.
-
-    Like ``DistributedSampler(shuffle=True, drop_last=True)`` + ``drop_last`` batching: the
-    permutation depends only on (seed, epoch); rank r takes positions r, r + world, ...
-    """
-    gen = torch.Generator().manual_seed(int(seed) * 10_007 + int(epoch))
-    perm = torch.randperm(n_images, generator=gen)
-    per_rank = n_images // world
-    mine = perm[: per_rank * world][rank::world]
-    n_batches = per_rank // batch_size
-    return [mine[i * batch_size : (i + 1) * batch_size] for i in range(n_batches)]
-
-
-class _Source:
-    """Training or test images: a uint8 tensor on the device, or an ImageFolder data set."""
-
-    def __init__(self, images=None, labels=None, dataset=None, workers: int = 0) -> None:
-        self.images = images
-        self.labels = labels
-        self.dataset = dataset
-        self.workers = workers
-
-    def __len__(self) -> int:
-        return int(self.images.shape[0]) if self.images is not None else len(self.dataset)
-
-    def batches(
-        self, index_batches: list[torch.Tensor], device: torch.device
-    ) -> Iterator[torch.Tensor]:
-        if self.images is not None:
-            for idx in index_batches:
-                yield self.images[idx.to(self.images.device)]
-            return
-        loader = torch.utils.data.DataLoader(
-            self.dataset,
-            batch_sampler=[idx.tolist() for idx in index_batches],
-            num_workers=self.workers,
-            pin_memory=device.type == "cuda",
-            persistent_workers=False,
+    def state(self, step: int, row: Mapping[str, Any] | None = None) -> TrainState:
+        return TrainState(
+            step=int(step),
+            epoch=int(step) // self.steps_per_epoch,
+            steps_per_epoch=self.steps_per_epoch,
+            stop_step=self.stop_step,
+            model=self.model,
+            device=self.device,
+            preprocessing=self.preprocessing,
+            recipe=self.recipe,
+            rank=self.procs.rank,
+            world=self.procs.world,
+            config=self.cfg,
+            output_dir=self.out,
+            train_data=self.train_data,
+            test_data=self.test_data,
+            row=None if row is None else MappingProxyType(dict(row)),
         )
-        for images, _labels in loader:
-            yield images.to(device, non_blocking=True)
-
-    def all_labels(self, indices: torch.Tensor) -> torch.Tensor:
-        if self.labels is not None:
-            return self.labels[indices.cpu()]
-        ds, idx = self.dataset, [int(i) for i in indices]
-        if isinstance(ds, torch.utils.data.Subset):
-            ds, idx = ds.dataset, [int(ds.indices[i]) for i in idx]
-        if hasattr(ds, "samples"):  # ImageFolderDataset: labels without decoding images
-            return torch.as_tensor([int(ds.samples[i][1]) for i in idx])
-        return torch.as_tensor([int(ds[i][1]) for i in idx])
-
-
-def _load_sources(cfg: TrainConfig, device: torch.device) -> tuple[_Source, _Source | None]:
-    if cfg.dataset in DATASETS:
-        from neuroalign.data import load_image_dataset
-
-        train = load_image_dataset(cfg.dataset, split="train")
-        test = load_image_dataset(cfg.dataset, split="test")
-        if cfg.train_subset:
-            train = train.subset(spread_indices(len(train), cfg.train_subset))
-        return (
-            _Source(train.images.to(device), train.labels),
-            _Source(test.images.to(device), test.labels),
-        )
-    root = Path(cfg.dataset)
-    if not root.is_dir():
-        raise ValueError(
-            f"--dataset {cfg.dataset!r} is neither a known data set ({', '.join(DATASETS)}) "
-            "nor an ImageFolder directory"
-        )
-    from neuroalign.data import ImageFolderDataset
-
-    # stored at load_size x load_size (shorter side, centre crop); crops are drawn on the device
-    transform = Preprocessing(image_size=cfg.load_size, resize=cfg.load_size).resize_crop
-    train_ds = ImageFolderDataset(root, transform=transform)
-    if cfg.train_subset:
-        train_ds = torch.utils.data.Subset(
-            train_ds, spread_indices(len(train_ds), cfg.train_subset).tolist()
-        )
-    test = None
-    if cfg.test_dataset:
-        test = _Source(
-            dataset=ImageFolderDataset(Path(cfg.test_dataset), transform=transform),
-            workers=cfg.workers,
-        )
-    return _Source(dataset=train_ds, workers=cfg.workers), test
-
-
-def _preprocessing(cfg: TrainConfig, image_size: int, in_memory: bool) -> Preprocessing:
-    """The network's input transform, saved in the checkpoint: the recipe's statistics; for
-    evaluation, in-memory images are used at their size, ImageFolder images resized to
-    256/224 of the input side and centre-cropped (the ImageNet evaluation transform)."""
-    resize = image_size if in_memory else round(image_size * 256 / 224)
-    return Preprocessing.named(cfg.augment, image_size, resize)
-
-
-def _read_metrics(path: Path, up_to_step: int) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    with open(path, newline="") as handle:
-        rows = [dict(r) for r in csv.DictReader(handle)]
-    out = []
-    for row in rows:
-        if not row.get("step") or int(float(row["step"])) > up_to_step:
-            continue
-        parsed: dict[str, Any] = {}
-        for key, value in row.items():
-            try:
-                parsed[key] = int(value) if key == "step" else float(value)
-            except (TypeError, ValueError):
-                parsed[key] = value
-        out.append(parsed)
-    return out
-
-
-def _write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=METRIC_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    with atomic_write(path) as handle:
-        handle.write(buffer.getvalue())
-
-
-def _knn_monitor(
-    backbone: nn.Module,
-    train_src: _Source,
-    test_src: _Source,
-    cfg: TrainConfig,
-    preprocessing: Preprocessing,
-    device: torch.device,
-) -> float:
-    """Cosine kNN top-1 on the test split with (a subset of) the training images as bank."""
-    train_idx = spread_indices(len(train_src), cfg.knn_train_size)
-    test_idx = spread_indices(len(test_src), cfg.knn_test_size)
-
-    def feats(src: _Source, idx: torch.Tensor) -> torch.Tensor:
-        chunks = [torch.cat(list(src.batches([c], device))) for c in idx.split(512)]
-        return torch.cat(
-            [extract_features(backbone, c, preprocessing, device=device) for c in chunks]
-        )
-
-    return knn_accuracy(
-        feats(train_src, train_idx),
-        train_src.all_labels(train_idx),
-        feats(test_src, test_idx),
-        test_src.all_labels(test_idx),
-        k=cfg.knn_k,
-        temperature=cfg.knn_temperature,
-    )
-
-
-def _resolve_loss(cfg: TrainConfig, world: int) -> nn.Module:
-    from neuroalign.losses import create_loss
-
-    kwargs = cfg.loss_kwargs()
-    if world > 1:
-        kwargs.setdefault("gather_distributed", True)
-    return create_loss(cfg.loss, **kwargs)
 
 
 def train(
     cfg: TrainConfig,
     *,
     loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    callbacks: Sequence[Callback] = (),
     train_images: torch.Tensor | None = None,
     train_labels: torch.Tensor | None = None,
     test_images: torch.Tensor | None = None,
@@ -303,270 +150,382 @@ def train(
         cfg: the resolved :class:`~neuroalign.train.config.TrainConfig`.
         loss_fn: a loss over embeddings (m, B, d) -> scalar (default:
             ``neuroalign.losses.create_loss(cfg.loss, ...)``).
+        callbacks: :class:`~neuroalign.train.callbacks.Callback` s called at step / epoch /
+            checkpoint boundaries (after the built-in kNN monitor, before the progress bar).
         train_images, train_labels, test_images, test_labels: in-memory data (uint8
             (N, 3, H, W), int64 (N,)) used instead of ``cfg.dataset`` (for tests and scripts).
 
     Output folder ``cfg.output_dir``: ``config.yaml`` (resolved), ``metrics.csv``,
     ``checkpoints/init.pt`` (the network before the first step), ``checkpoints/last.pt``
-    (+ ``epoch_NNNN.pt`` every ``save_every_epochs``),
-    ``tensorboard/``.
+    (+ ``epoch_NNNN.pt`` every ``save_every_epochs``), ``tensorboard/``.
 
     Raises:
         TrainingDiverged: the loss became NaN/inf (no checkpoint is written after that).
         DataError: ``--resume`` with a corrupt or mismatched checkpoint.
+        ValueError: bad options, or (CUDA) a step estimated not to fit in memory.
     """
     if cfg.arch.lower() not in available_models():
         raise ValueError(f"unknown --arch {cfg.arch!r}; valid: {', '.join(available_models())}")
     if cfg.threads:
         torch.set_num_threads(int(cfg.threads))
-    dist, device = _setup_distributed(cfg.device)
-    out = Path(cfg.output_dir)
-    ckpt_dir = out / "checkpoints"
-    last_path = ckpt_dir / "last.pt"
+    started = time.perf_counter()
+    procs, device = setup_processes(cfg.device)
+    run = None
     try:
-        torch.manual_seed(cfg.seed)
-        if train_images is not None:
-            train_src = _Source(train_images.to(device), train_labels)
-            test_src = (
-                _Source(test_images.to(device), test_labels) if test_images is not None else None
+        data = (train_images, train_labels, test_images, test_labels)
+        run = _setup(cfg, procs, device, loss_fn, data)
+        builtin = []
+        if cfg.knn_every_epochs and run.test_data is not None:
+            builtin.append(KNNMonitor(cfg.knn_every_epochs, **_knn_options(cfg)))
+        progress = [ProgressBar()] if cfg.progress else []
+        hooks = CallbackList([*builtin, *callbacks, *progress], procs.rank)
+        hooks.restore(run.saved_callbacks)
+        step = run.start_step
+        log = MetricsLog(
+            run.out,
+            hooks.columns(),
+            enabled=procs.main,
+            tensorboard=cfg.tensorboard,
+            resume_step=step if cfg.resume else None,
+        )
+        meter = LossMeter(device, cfg.views * cfg.batch_size * procs.world)
+        if step == 0:  # the untrained twin: same architecture, head and preprocessing
+            save_s = _save(run, hooks, log, None, 0, tag="init", update_last=False)
+            if cfg.time_budget_s:
+                _fit_schedule_to_budget(run, started, reserve_s=2 * save_s)
+        hooks.train_start(run.state(step))
+        run.model.train()
+        while step < run.stop_step:
+            epoch, offset = divmod(step, run.steps_per_epoch)
+            batches = epoch_batches(
+                len(run.train_data), epoch, cfg.seed, cfg.batch_size, procs.rank, procs.world
             )
-        else:
-            train_src, test_src = _load_sources(cfg, device)
-        in_memory = train_src.images is not None
-        native = train_src.images.shape[-1] if in_memory else cfg.load_size
-        image_size = int(cfg.image_size or get_recipe(cfg.augment).out_size)
-        image_size = min(image_size, int(native)) if cfg.image_size is None else image_size
-        preprocessing = _preprocessing(cfg, image_size, in_memory)
-        recipe = get_recipe(cfg.augment, image_size)
+            for images in run.train_data.epoch(batches[offset:]):
+                meter.add(run.step_fn(images, step))
+                step += 1
+                _after_step(run, hooks, log, meter, step)
+                if step >= run.stop_step:
+                    break
+        if run.checkpoints.saved_step != step:
+            _save(run, hooks, log, meter, step)
+        hooks.train_end(run.state(step))
+        log.close()
+        return TrainResult(
+            output_dir=run.out,
+            checkpoint=run.checkpoints.last,
+            step=step,
+            epoch=step // run.steps_per_epoch,
+            final_loss=meter.last_loss,
+            metrics=log.rows,
+            model=run.model,
+            config=cfg,
+        )
+    finally:
+        if run is not None:
+            run.train_data.close()
+            if run.test_data is not None:
+                run.test_data.close()
+        procs.close()
 
-        per_rank = len(train_src) // dist.world
-        steps_per_epoch = per_rank // cfg.batch_size
-        if steps_per_epoch < 1:
-            raise ValueError(
-                f"--batch-size {cfg.batch_size} x {dist.world} process(es) exceeds the "
-                f"{len(train_src)} training images: not one full batch per epoch"
-            )
-        total_steps = cfg.epochs * steps_per_epoch
-        stop_step = min(total_steps, cfg.max_steps or total_steps)
 
-        model_spec = {
+def _after_step(
+    run: _Run, hooks: CallbackList, log: MetricsLog, meter: LossMeter, step: int
+) -> None:
+    """Metrics row, callbacks and checkpoint due after ``step``."""
+    cfg, per_epoch = run.cfg, run.steps_per_epoch
+    epoch_done = step // per_epoch if step % per_epoch == 0 else None
+    log_due = step % cfg.log_every_steps == 0 or step == run.stop_step or bool(epoch_done)
+    if log_due or hooks.any_due(step, epoch_done):
+        lr = run.optimizer.param_groups[0]["lr"]
+        row = meter.row(step, per_epoch, lr) if log_due else None
+        if row is not None:
+            _check_finite(row["loss"], step, run)
+        began = time.perf_counter()
+        state = run.state(step, row)
+        extra = hooks.step_end(state)
+        if epoch_done:
+            extra.update(hooks.epoch_end(state))
+        meter.exclude(time.perf_counter() - began)  # evaluations are not training throughput
+        if extra and row is None:
+            row = meter.row(step, per_epoch, lr)
+            _check_finite(row["loss"], step, run)
+        if row is not None:
+            log.write({**row, **extra})
+    if epoch_done and epoch_done % cfg.save_every_epochs == 0:
+        _save(run, hooks, log, meter, step, tag=f"epoch_{epoch_done:04d}")
+    elif cfg.save_every_steps and step % cfg.save_every_steps == 0:
+        _save(run, hooks, log, meter, step)
+
+
+def _check_finite(loss: float, step: int, run: _Run) -> None:
+    if math.isfinite(loss):
+        return
+    last = run.checkpoints.last_good
+    kept = f"last good checkpoint kept: {last}" if last else "no checkpoint was written"
+    raise TrainingDiverged(
+        f"loss became NaN/inf by step {step} (epoch {step // run.steps_per_epoch}); "
+        f"training stopped; {kept}. Lower --base-lr or check the data."
+    )
+
+
+def _save(
+    run: _Run,
+    hooks: CallbackList,
+    log: MetricsLog,
+    meter: LossMeter | None,
+    step: int,
+    *,
+    tag: str | None = None,
+    update_last: bool = True,
+) -> float:
+    """Write the checkpoint of ``step`` (after the divergence check); returns the seconds."""
+    began = time.perf_counter()
+    if meter is not None and meter.pending:
+        _check_finite(meter.mean(), step, run)
+    cfg = run.cfg
+    payload = training_payload(
+        config=config_to_dict(cfg),
+        model_spec={
             "arch": cfg.arch,
             "cifar_stem": bool(cfg.cifar_stem),
             "head_dims": [int(d) for d in cfg.head_dims],
             "head_batch_norm": False,
+        },
+        preprocessing=run.preprocessing.to_dict(),
+        model=run.model,
+        optimizer=run.optimizer,
+        scheduler=run.schedule.state_dict(),
+        step=step,
+        epoch=step // run.steps_per_epoch,
+        world=run.procs.world,
+        metrics=log.rows[-1] if log.rows else {},
+    )
+    hooks.checkpoint(run.state(step), payload)
+    run.checkpoints.write(payload, tag=tag, update_last=update_last)
+    run.procs.barrier()
+    seconds = time.perf_counter() - began
+    if meter is not None:
+        meter.exclude(seconds)
+    return seconds
+
+
+def _knn_options(cfg: TrainConfig) -> dict[str, Any]:
+    return {
+        "k": cfg.knn_k,
+        "temperature": cfg.knn_temperature,
+        "train_size": cfg.knn_train_size,
+        "test_size": cfg.knn_test_size,
+    }
+
+
+def _sources(
+    cfg: TrainConfig, device: torch.device, data: tuple
+) -> tuple[ImageSource, ImageSource | None]:
+    """The training and (optional) test images of a run."""
+    train_images, train_labels, test_images, test_labels = data
+    if train_images is not None:
+        test = TensorSource(test_images, test_labels, device) if test_images is not None else None
+        return TensorSource(train_images, train_labels, device), test
+    if cfg.dataset in DATASETS:
+        from neuroalign.data import load_image_dataset
+
+        train = load_image_dataset(cfg.dataset, split="train")
+        test = load_image_dataset(cfg.dataset, split="test")
+        if cfg.train_subset:
+            train = train.subset(spread_indices(len(train), cfg.train_subset))
+        return (
+            TensorSource(train.images, train.labels, device),
+            TensorSource(test.images, test.labels, device),
+        )
+    root = Path(cfg.dataset)
+    if not root.is_dir():
+        raise ValueError(
+            f"--dataset {cfg.dataset!r} is neither a known data set ({', '.join(DATASETS)}) "
+            "nor an ImageFolder directory"
+        )
+    options = {"workers": cfg.workers, "decode": cfg.decode}
+    train = FolderSource.from_folder(root, cfg.load_size, device, **options)
+    if cfg.train_subset:
+        whole, train = train, train.subset(spread_indices(len(train), cfg.train_subset))
+        whole.close()
+    test = None
+    if cfg.test_dataset:
+        test = FolderSource.from_folder(Path(cfg.test_dataset), cfg.load_size, device, **options)
+    return train, test
+
+
+def _preprocessing(cfg: TrainConfig, image_size: int, in_memory: bool) -> Preprocessing:
+    """The network's input transform, saved in the checkpoint: the recipe's statistics; for
+    evaluation, in-memory images are used at their size, ImageFolder images resized to
+    256/224 of the input side and centre-cropped (the ImageNet evaluation transform)."""
+    resize = image_size if in_memory else round(image_size * 256 / 224)
+    return Preprocessing.named(cfg.augment, image_size, resize)
+
+
+def _build_model(
+    cfg: TrainConfig, procs: Processes, device: torch.device, image_size: int, source_size: int
+) -> tuple[nn.Module, nn.Module]:
+    """The SSLModel (on ``device``) and the module the step calls (DDP / compiled wrapper).
+
+    On CUDA the step's memory is estimated first (printed; refused when it cannot fit)."""
+    model = create_ssl_model(cfg.arch, cfg.head_dims, cifar_stem=cfg.cifar_stem)
+    cuda = device.type == "cuda"
+    if cfg.activation_checkpointing:
+        enable_activation_checkpointing(model)
+    if cuda:
+        estimate = estimate_training_memory(
+            model,
+            image_size,
+            cfg.views * cfg.batch_size,
+            amp=cfg.amp,
+            activation_checkpointing=cfg.activation_checkpointing,
+            source_size=source_size,
+            n_images=cfg.batch_size,
+        )
+        if procs.main:
+            print(f"neuroalign train: {estimate.describe()}", file=sys.stderr, flush=True)
+        check_fits(estimate, device)
+        torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest kernels once
+    if cfg.sync_bn and procs.world > 1:
+        if not cuda:
+            raise ValueError("--sync-bn needs CUDA (torch's SyncBatchNorm has no CPU kernel)")
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model = model.to(device)
+    if cfg.channels_last and cuda:
+        model = model.to(memory_format=torch.channels_last)
+    wrapped: nn.Module = model
+    if procs.world > 1:
+        wrapped = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if cuda else None
+        )
+    if cfg.compile:
+        wrapped = torch.compile(wrapped)
+    return model, wrapped
+
+
+def _criterion(cfg: TrainConfig, loss_fn: Any, world: int) -> Any:
+    if loss_fn is not None:
+        return loss_fn
+    from neuroalign.losses import create_loss
+
+    kwargs = cfg.loss_kwargs()
+    if world > 1:
+        kwargs.setdefault("gather_distributed", True)
+    criterion = create_loss(cfg.loss, **kwargs)
+    criterion.check_finite = False  # no host read per step: the loop checks when it logs
+    return criterion
+
+
+def _setup(
+    cfg: TrainConfig, procs: Processes, device: torch.device, loss_fn: Any, data: tuple
+) -> _Run:
+    out = Path(cfg.output_dir)
+    checkpoints = RunCheckpoints(out, writer=procs.main)
+    checkpoints.prepare(cfg.resume)
+    torch.manual_seed(cfg.seed)
+    train_data, test_data = _sources(cfg, device, data)
+    in_memory = isinstance(train_data, TensorSource)
+    image_size = int(cfg.image_size or get_recipe(cfg.augment).out_size)
+    if cfg.image_size is None:
+        image_size = min(image_size, train_data.size)
+    preprocessing = _preprocessing(cfg, image_size, in_memory)
+    recipe = get_recipe(cfg.augment, image_size)
+
+    steps_per_epoch = len(train_data) // procs.world // cfg.batch_size
+    if steps_per_epoch < 1:
+        raise ValueError(
+            f"--batch-size {cfg.batch_size} x {procs.world} process(es) exceeds the "
+            f"{len(train_data)} training images: not one full batch per epoch"
+        )
+    total_steps = cfg.epochs * steps_per_epoch
+    model, wrapped = _build_model(cfg, procs, device, image_size, train_data.size)
+    peak_lr = scaled_lr(cfg.base_lr, cfg.batch_size * procs.world)
+    optimizer = LARS(
+        lars_param_groups(model, cfg.weight_decay),
+        lr=peak_lr,
+        momentum=cfg.momentum,
+        weight_decay=cfg.weight_decay,
+        eta=cfg.lars_eta,
+    )
+    warmup_steps = round(cfg.warmup_epochs * steps_per_epoch)
+    schedule = WarmupCosineSchedule(optimizer, total_steps, warmup_steps, peak_lr, cfg.final_lr)
+    step, saved_callbacks = 0, {}
+    if cfg.resume:
+        saved = checkpoints.read_last()
+        step = restore_training(saved, model, optimizer, config_to_dict(cfg), checkpoints.last)
+        if cfg.time_budget_s and "scheduler" in saved:  # a budget run keeps its schedule
+            schedule.load_state_dict(saved["scheduler"])
+            total_steps = schedule.total_steps
+        schedule.set_step(step)
+        saved_callbacks = saved.get("callbacks", {})
+        checkpoints.saved_step = step
+    if procs.main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out / "config.yaml")
+    step_fn = TrainStep(
+        wrapped,
+        _criterion(cfg, loss_fn, procs.world),
+        optimizer,
+        schedule,
+        recipe=recipe,
+        preprocessing=preprocessing,
+        n_views=cfg.views,
+        seed=cfg.seed,
+        rank=procs.rank,
+        amp=cfg.amp,
+        channels_last=cfg.channels_last,
+    )
+    return _Run(
+        cfg=cfg,
+        procs=procs,
+        device=device,
+        out=out,
+        train_data=train_data,
+        test_data=test_data,
+        preprocessing=preprocessing,
+        recipe=recipe,
+        model=model,
+        optimizer=optimizer,
+        schedule=schedule,
+        step_fn=step_fn,
+        checkpoints=checkpoints,
+        steps_per_epoch=steps_per_epoch,
+        stop_step=min(total_steps, cfg.max_steps or total_steps),
+        start_step=step,
+        saved_callbacks=saved_callbacks,
+    )
+
+
+def _fit_schedule_to_budget(run: _Run, started: float, reserve_s: float) -> None:
+    """Time a few steps, then size the warm-up + cosine schedule to ``--time-budget``."""
+    cfg = run.cfg
+    first = epoch_batches(
+        len(run.train_data), 0, cfg.seed, cfg.batch_size, run.procs.rank, run.procs.world
+    )
+    step_s = seconds_per_step(
+        run.step_fn,
+        iter(run.train_data.epoch(first[:5])),
+        run.model,
+        run.optimizer,
+        device=run.device,
+    )
+    run.schedule.set_step(0)
+    step_s = run.procs.max(step_s, run.device)
+    spent = run.procs.max(time.perf_counter() - started, run.device)
+    total = budget_steps(cfg.time_budget_s, spent, step_s, reserve_s)
+    run.schedule.load_state_dict(
+        {
+            **run.schedule.state_dict(),
+            "total_steps": total,
+            "warmup_steps": round(total * cfg.warmup_epochs / cfg.epochs),
+            "last_step": 0,
         }
-        model = create_ssl_model(cfg.arch, cfg.head_dims, cifar_stem=cfg.cifar_stem).to(device)
-        use_cuda = device.type == "cuda"
-        if cfg.channels_last and use_cuda:
-            model = model.to(memory_format=torch.channels_last)
-        global_batch = cfg.batch_size * dist.world
-        peak_lr = scaled_lr(cfg.base_lr, global_batch)
-        optimizer = LARS(
-            lars_param_groups(model, cfg.weight_decay),
-            lr=peak_lr,
-            momentum=cfg.momentum,
-            weight_decay=cfg.weight_decay,
-            eta=cfg.lars_eta,
+    )
+    run.stop_step = min(total, cfg.max_steps or total)
+    if run.procs.main and cfg.progress:
+        print(
+            f"neuroalign train: --time-budget {cfg.time_budget}: {step_s:.3f} s per step, "
+            f"{total} steps ({total / run.steps_per_epoch:.2f} epochs)",
+            file=sys.stderr,
+            flush=True,
         )
-        warmup_steps = round(cfg.warmup_epochs * steps_per_epoch)
-        schedule = WarmupCosineSchedule(optimizer, total_steps, warmup_steps, peak_lr, cfg.final_lr)
-        criterion = loss_fn if loss_fn is not None else _resolve_loss(cfg, dist.world)
-
-        step, metrics = 0, []
-        if not cfg.resume and last_path.is_file():
-            raise ValueError(
-                f"{out} already holds a run ({last_path}); pass --resume to continue it or "
-                "choose another --output-dir"
-            )
-        if cfg.resume:
-            if not last_path.is_file():
-                raise FileNotFoundError(f"--resume: no checkpoint at {last_path}")
-            state = read_checkpoint(last_path, map_location=device)
-            check_resume_compatible(state.get("config", {}), config_to_dict(cfg), last_path)
-            try:
-                model.load_state_dict(state["model"])
-                optimizer.load_state_dict(state["optimizer"])
-            except (RuntimeError, ValueError, KeyError) as err:
-                raise DataError(f"{last_path}: checkpoint does not fit this model: {err}") from None
-            step = int(state["step"])
-            schedule.set_step(step)
-            restore_rng_state(state["rng"])
-            metrics = _read_metrics(out / "metrics.csv", step)
-        if dist.main:
-            out.mkdir(parents=True, exist_ok=True)
-            save_config(cfg, out / "config.yaml")
-
-        train_model: nn.Module = model
-        if dist.world > 1:
-            train_model = nn.parallel.DistributedDataParallel(
-                model, device_ids=[device.index] if use_cuda else None
-            )
-        if cfg.compile:
-            train_model = torch.compile(train_model)
-
-        writer = None
-        if dist.main and cfg.tensorboard:
-            with contextlib.suppress(ImportError):
-                from torch.utils.tensorboard import SummaryWriter
-
-                writer = SummaryWriter(str(out / "tensorboard"), purge_step=step or None)
-
-        autocast = (
-            torch.autocast("cuda", dtype=torch.bfloat16)
-            if (use_cuda and cfg.amp)
-            else contextlib.nullcontext()
-        )
-        gen = torch.Generator(device=device)
-        m, b = cfg.views, cfg.batch_size
-        last_good: Path | None = last_path if last_path.is_file() else None
-        loss_sum = torch.zeros((), device=device)
-        loss_count, last_loss = 0, float("nan")
-        t_log, steps_since_log, t_start = time.perf_counter(), 0, time.perf_counter()
-
-        saved_step = -1
-
-        def save(epoch_done: int, tag: str | None, *, update_last: bool = True) -> None:
-            nonlocal last_good, saved_step
-            check_finite()
-            if dist.main:
-                payload = {
-                    "arch": cfg.arch,
-                    "model_spec": model_spec,
-                    "config": config_to_dict(cfg),
-                    "preprocessing": preprocessing.to_dict(),
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": schedule.state_dict(),
-                    "epoch": int(epoch_done),
-                    "step": int(step),
-                    "rng": capture_rng_state(),
-                    "metrics": metrics[-1] if metrics else {},
-                    "world_size": dist.world,
-                }
-                if update_last:
-                    write_checkpoint(payload, last_path)
-                    last_good = last_path
-                if tag:
-                    write_checkpoint(payload, ckpt_dir / f"{tag}.pt")
-            saved_step = step
-            if dist.world > 1:
-                torch.distributed.barrier()
-
-        def check_finite() -> None:
-            if loss_count and not math.isfinite(float(loss_sum)):
-                kept = (
-                    f"last good checkpoint kept: {last_good}"
-                    if last_good
-                    else "no checkpoint was written"
-                )
-                raise TrainingDiverged(
-                    f"loss became NaN/inf by step {step} (epoch {step // steps_per_epoch}); "
-                    f"training stopped; {kept}. Lower --base-lr or check the data."
-                )
-
-        bar = None
-        if dist.main and cfg.progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=stop_step, initial=step, unit="step", dynamic_ncols=True)
-
-        if step == 0:
-            # the network at initialisation: the matching untrained baseline (same architecture,
-            # head and preprocessing) for every comparison of trained vs random
-            save(0, "init", update_last=False)
-
-        model.train()
-        while step < stop_step:
-            epoch, offset = divmod(step, steps_per_epoch)
-            batches = epoch_batches(len(train_src), epoch, cfg.seed, b, dist.rank, dist.world)
-            for images in train_src.batches(batches[offset:], device):
-                gen.manual_seed(step_seed(cfg.seed, dist.rank, step))
-                views = augment_views(images, m, recipe, generator=gen)
-                x = preprocessing.normalize(views.view(m * b, *views.shape[2:]))
-                if cfg.channels_last and use_cuda:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                with autocast:
-                    z = train_model(x)
-                loss = criterion(z.float().view(m, b, -1))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                step += 1
-                loss_sum += loss.detach()
-                loss_count += 1
-                steps_since_log += 1
-                if bar is not None:
-                    bar.update(1)
-
-                at_epoch_end = step % steps_per_epoch == 0
-                if step % cfg.log_every_steps == 0 or step == stop_step or at_epoch_end:
-                    check_finite()
-                    now = time.perf_counter()
-                    last_loss = float(loss_sum) / loss_count
-                    row = {
-                        "step": step,
-                        "epoch": round(step / steps_per_epoch, 4),
-                        "loss": last_loss,
-                        "lr": optimizer.param_groups[0]["lr"],
-                        "view_images_per_s": steps_since_log
-                        * m
-                        * b
-                        * dist.world
-                        / max(now - t_log, 1e-9),
-                        "knn_top1": "",
-                        "elapsed_s": round(now - t_start, 3),
-                    }
-                    done_epoch = step // steps_per_epoch
-                    if (
-                        at_epoch_end
-                        and test_src is not None
-                        and cfg.knn_every_epochs
-                        and done_epoch % cfg.knn_every_epochs == 0
-                        and dist.main
-                    ):
-                        row["knn_top1"] = _knn_monitor(
-                            model.backbone, train_src, test_src, cfg, preprocessing, device
-                        )
-                        model.train()
-                    metrics.append(row)
-                    if dist.main:
-                        _write_metrics(out / "metrics.csv", metrics)
-                        if writer is not None:
-                            for key in ("loss", "lr", "view_images_per_s"):
-                                writer.add_scalar(f"train/{key}", row[key], step)
-                            if row["knn_top1"] != "":
-                                writer.add_scalar("eval/knn_top1", row["knn_top1"], step)
-                    if bar is not None:
-                        bar.set_postfix(
-                            loss=f"{last_loss:.4f}",
-                            lr=f"{row['lr']:.3g}",
-                            img_s=f"{row['view_images_per_s']:.0f}",
-                        )
-                    loss_sum.zero_()
-                    loss_count, steps_since_log, t_log = 0, 0, time.perf_counter()
-
-                if at_epoch_end and (step // steps_per_epoch) % cfg.save_every_epochs == 0:
-                    save(step // steps_per_epoch, f"epoch_{step // steps_per_epoch:04d}")
-                elif cfg.save_every_steps and step % cfg.save_every_steps == 0:
-                    save(step // steps_per_epoch, None)
-                if step >= stop_step:
-                    break
-        if bar is not None:
-            bar.close()
-        if saved_step != step:
-            save(step // steps_per_epoch, None)
-        if writer is not None:
-            writer.close()
-        return TrainResult(
-            output_dir=out,
-            checkpoint=last_path,
-            step=step,
-            epoch=step // steps_per_epoch,
-            final_loss=last_loss,
-            metrics=metrics,
-            model=model,
-        )
-    finally:
-        if dist.initialised_here:
-            torch.distributed.destroy_process_group()

@@ -88,32 +88,41 @@ class LARS(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
+        """One update of every parameter with a gradient; the work of a group is a handful of
+        ``torch._foreach_*`` kernels over all its tensors (no Python loop over parameters)."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                update = p.grad
-                if not group["lars_exclude"]:
-                    if group["weight_decay"] != 0:
-                        update = update.add(p, alpha=group["weight_decay"])
-                    p_norm = torch.linalg.vector_norm(p)
-                    u_norm = torch.linalg.vector_norm(update)
-                    one = torch.ones_like(p_norm)
-                    trust = torch.where(
-                        (p_norm > 0) & (u_norm > 0), group["eta"] * p_norm / u_norm, one
-                    )
-                    update = update.mul(trust)
-                state = self.state[p]
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = torch.clone(update).detach()
-                else:
-                    state["momentum_buffer"].mul_(group["momentum"]).add_(update)
-                p.add_(state["momentum_buffer"], alpha=-group["lr"])
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                self._update_group(group, params)
         return loss
+
+    def _update_group(self, group: dict[str, Any], params: list[torch.Tensor]) -> None:
+        updates = [p.grad for p in params]
+        if not group["lars_exclude"]:
+            if group["weight_decay"] != 0:
+                updates = torch._foreach_add(updates, params, alpha=group["weight_decay"])
+            p_norms = torch.stack(torch._foreach_norm(params))
+            u_norms = torch.stack(torch._foreach_norm(updates))
+            trust = torch.where(
+                (p_norms > 0) & (u_norms > 0),
+                group["eta"] * p_norms / u_norms,
+                torch.ones_like(p_norms),
+            )
+            updates = torch._foreach_mul(updates, list(trust.unbind(0)))
+        states = [self.state[p] for p in params]
+        if all("momentum_buffer" in state for state in states):
+            buffers = [state["momentum_buffer"] for state in states]
+            torch._foreach_mul_(buffers, group["momentum"])
+            torch._foreach_add_(buffers, updates)
+        else:  # the first step: v = q u
+            buffers = [torch.clone(u).detach() for u in updates]
+            for state, buffer in zip(states, buffers, strict=True):
+                state["momentum_buffer"] = buffer
+        torch._foreach_add_(params, buffers, alpha=-group["lr"])
 
 
 def warmup_cosine_lr(

@@ -6,14 +6,19 @@ augmentation), and a linear softmax classifier is trained on the training split 
 (top-1) on the test split. Two solvers:
 
 - ``"lbfgs"`` (default): multinomial logistic regression with an L2 penalty, full batch, on
-  standardised features, minimised with ``torch.optim.LBFGS`` (strong-Wolfe line search);
+  standardised features, minimised with ``torch.optim.LBFGS`` (strong-Wolfe line search) in
+  float32 on the features' device (the GPU when there is one);
 - ``"sklearn"``: ``sklearn.linear_model.LogisticRegression`` on the same features (reference).
+
+Features come from :func:`neuroalign.extract.layer_views` and stay on the compute device; an
+ImageFolder split is read through one :class:`~neuroalign.train.sources.FolderSource` loader
+(draft decoding in workers, or on the GPU).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -23,6 +28,8 @@ from torch import nn
 from neuroalign.data import spread_indices
 from neuroalign.extract.views import OUTPUT, layer_views
 from neuroalign.preprocessing import Preprocessing
+from neuroalign.train.config import ProbeConfig
+from neuroalign.train.sources import FolderSource, ImageSource, TensorSource
 
 __all__ = [
     "ProbeConfig",
@@ -30,6 +37,7 @@ __all__ = [
     "extract_features",
     "fit_linear_probe",
     "run_probe",
+    "source_features",
 ]
 
 
@@ -48,6 +56,25 @@ def extract_features(
         backbone, images, preprocessing=preprocessing, batch_size=batch_size, device=device
     )
     return feats[OUTPUT]
+
+
+def source_features(
+    backbone: nn.Module,
+    source: ImageSource,
+    indices: torch.Tensor,
+    preprocessing: Preprocessing,
+    *,
+    batch_size: int = 512,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
+    """Backbone output (n, D) float32 on ``device`` (default: the source's) for the images of
+    ``source`` at ``indices``, read through one loader (see :func:`extract_features`)."""
+    device = source.device if device is None else device
+    parts = [
+        extract_features(backbone, images, preprocessing, batch_size=batch_size, device=device)
+        for images in source.images(indices, batch_size)
+    ]
+    return torch.cat(parts)
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,8 @@ def fit_linear_probe(
 ) -> ProbeResult:
     """Train a linear softmax classifier on frozen features and report top-1 accuracy.
 
+    The ``"lbfgs"`` solver runs in float32 on the device of ``train_features``.
+
     Args:
         train_features: (n_train, D); train_labels: (n_train,) ints.
         test_features: (n_test, D); test_labels: (n_test,) ints.
@@ -98,21 +127,22 @@ def fit_linear_probe(
         raise ValueError("test_features and test_labels have different lengths")
     if not torch.isfinite(train_features).all() or not torch.isfinite(test_features).all():
         raise ValueError("features contain NaN or infinite values")
-    xtr, xte = _standardise(train_features.double(), test_features.double())
-    ytr, yte = train_labels.long(), test_labels.long()
+    device = train_features.device
+    xtr, xte = _standardise(train_features.float(), test_features.float().to(device))
+    ytr, yte = train_labels.long().to(device), test_labels.long().to(device)
     n_classes = int(n_classes or int(max(ytr.max(), yte.max())) + 1)
     if method == "sklearn":
         from sklearn.linear_model import LogisticRegression
 
         clf = LogisticRegression(C=1.0 / (l2 * xtr.shape[0]), max_iter=max_iter)
-        clf.fit(xtr.numpy(), ytr.numpy())
-        train_pred = torch.as_tensor(clf.predict(xtr.numpy()))
-        test_pred = torch.as_tensor(clf.predict(xte.numpy()))
+        clf.fit(xtr.double().cpu().numpy(), ytr.cpu().numpy())
+        train_pred = torch.as_tensor(clf.predict(xtr.double().cpu().numpy()), device=device)
+        test_pred = torch.as_tensor(clf.predict(xte.double().cpu().numpy()), device=device)
     else:
-        weight = torch.zeros(xtr.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
-        bias = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
+        weight = torch.zeros(xtr.shape[1], n_classes, device=device, requires_grad=True)
+        bias = torch.zeros(n_classes, device=device, requires_grad=True)
         opt = torch.optim.LBFGS(
-            [weight, bias], max_iter=max_iter, line_search_fn="strong_wolfe", tolerance_grad=1e-9
+            [weight, bias], max_iter=max_iter, line_search_fn="strong_wolfe", tolerance_grad=1e-7
         )
 
         def closure() -> torch.Tensor:
@@ -137,45 +167,21 @@ def fit_linear_probe(
     )
 
 
-@dataclass(frozen=True)
-class ProbeConfig:
-    """Options of ``neuroalign probe CHECKPOINT``."""
-
-    dataset: str | None = field(
-        default=None,
-        metadata={
-            "help": "cifar10, imagenette or an ImageFolder root with train/ and test/ "
-            "(default: the data set the checkpoint was trained on)"
-        },
-    )
-    method: str = field(
-        default="lbfgs", metadata={"help": "lbfgs (torch) or sklearn (LogisticRegression)"}
-    )
-    l2: float = field(default=1e-4, metadata={"help": "L2 penalty of the classifier"})
-    max_iter: int = field(default=500, metadata={"help": "solver iterations"})
-    train_subset: int | None = field(
-        default=None, metadata={"help": "use N training images spread over the split"}
-    )
-    test_subset: int | None = field(
-        default=None, metadata={"help": "use N test images spread over the split"}
-    )
-    batch_size: int = field(default=256, metadata={"help": "feature-extraction batch"})
-    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda"})
-    output: Path | None = field(
-        default=None,
-        metadata={"help": "JSON result path (default: probe_<dataset>.json beside the run)"},
-    )
-
-
-def _probe_split(dataset: str, split: str):
-    from neuroalign.data import load_image_dataset, load_image_folder
+def _probe_split(
+    dataset: str, split: str, pre: Preprocessing, device: torch.device, workers: int
+) -> tuple[ImageSource, int]:
+    """The images of one split as a source on ``device``, and the number of classes."""
+    from neuroalign.data import load_image_dataset
 
     if dataset in ("cifar10", "imagenette"):
-        return load_image_dataset(dataset, split=split)
+        data = load_image_dataset(dataset, split=split)
+        return TensorSource(data.images, data.labels, device), len(data.classes)
     root = Path(dataset)
     for name in (split,) if split == "train" else ("test", "val"):
         if (root / name).is_dir():
-            return load_image_folder(root / name, name=root.name, split=name)
+            size = pre.resize or pre.image_size
+            source = FolderSource.from_folder(root / name, size, device, workers=workers)
+            return source, int(source.labels(torch.arange(len(source))).max()) + 1
     raise ValueError(
         f"--dataset {dataset!r}: expected cifar10, imagenette or a folder with "
         f"train/ and test/ (or val/) sub-folders"
@@ -196,26 +202,30 @@ def run_probe(checkpoint: str | Path, cfg: ProbeConfig) -> dict:
     device = cfg.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
     backbone = model.backbone.to(device)
     dataset = cfg.dataset or meta.get("config", {}).get("dataset")
     if not dataset:
         raise ValueError(f"{checkpoint}: no data set recorded; pass --dataset")
-    train = _probe_split(dataset, "train")
-    test = _probe_split(dataset, "test")
-    train = train.subset(spread_indices(len(train), cfg.train_subset))
-    test = test.subset(spread_indices(len(test), cfg.test_subset))
     pre = Preprocessing.from_dict(meta["preprocessing"])
-    ftr = extract_features(backbone, train.images, pre, batch_size=cfg.batch_size, device=device)
-    fte = extract_features(backbone, test.images, pre, batch_size=cfg.batch_size, device=device)
+    features, labels = {}, {}
+    for split, subset in (("train", cfg.train_subset), ("test", cfg.test_subset)):
+        source, n_classes = _probe_split(str(dataset), split, pre, device, cfg.workers)
+        index = spread_indices(len(source), subset)
+        features[split] = source_features(
+            backbone, source, index, pre, batch_size=cfg.batch_size, device=device
+        )
+        labels[split] = source.labels(index)
+        source.close()
     result = fit_linear_probe(
-        ftr,
-        train.labels,
-        fte,
-        test.labels,
+        features["train"],
+        labels["train"],
+        features["test"],
+        labels["test"],
         method=cfg.method,
         l2=cfg.l2,
         max_iter=cfg.max_iter,
-        n_classes=len(train.classes),
+        n_classes=n_classes,
     )
     report = {
         "checkpoint": str(checkpoint),

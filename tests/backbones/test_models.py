@@ -70,6 +70,21 @@ def test_projection_head_is_linear_relu_without_bn():
         ProjectionHead((512,))
 
 
+def test_the_last_projection_runs_in_float32_under_autocast():
+    """The embeddings reach the loss in float32 (bf16 would change the CLAMP gradient)."""
+    torch.manual_seed(0)
+    head = ProjectionHead((16, 32, 8))
+    x = torch.randn(5, 16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        z = head(x)
+        hidden = head[1](head[0](x))  # bf16 under autocast
+    assert hidden.dtype == torch.bfloat16 and z.dtype == torch.float32
+    expected = torch.nn.functional.linear(hidden.float(), head[2].weight, head[2].bias)
+    assert torch.equal(z, expected)
+    assert head(x).dtype == torch.float32  # and unchanged without autocast
+    assert torch.allclose(head(x), head[2](head[1](head[0](x))))
+
+
 def test_ssl_model_returns_embeddings_and_features():
     model = create_ssl_model("resnet18", (64, 16), cifar_stem=True).eval()
     with torch.no_grad():

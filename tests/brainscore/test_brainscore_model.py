@@ -133,15 +133,3 @@ def test_select_v4_layer_picks_the_layer_that_carries_the_image(shared_data):
     assert best == "pixels"
     scores = table.set_index("layer")["score"]
     assert scores["pixels"] > 0.2 and abs(scores["noise"]) < 0.1, scores
-
-
-def test_named_stimulus_sets_for_the_cli(shared_data, tmp_path):
-    from neuroalign.cli.extract import load_named_stimuli
-
-    k = load_named_stimuli("kriegeskorte2008")
-    assert len(k) == 92 and k["stimulus_id"].iloc[0] == "kriegeskorte2008_00"
-    c = load_named_stimuli("cowley2023:210305")
-    assert len(c) == 400 and c.identifier == "Cowley2023.210305"
-    assert load_named_stimuli(str(tmp_path)) == tmp_path
-    with pytest.raises(FileNotFoundError, match="named stimulus set"):
-        load_named_stimuli("imagenet-21k")

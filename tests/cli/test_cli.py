@@ -14,7 +14,6 @@ from neuroalign.cli import SUBCOMMANDS, build_parser, main
 #: Commands whose options still import torch when built: their configs live in packages whose
 #: ``__init__`` imports torch (neuroalign.train). Strict: when one becomes lazy, this fails
 #: until it is taken off the list.
-HEAVY_TO_BUILD = {"train", "probe"}
 
 
 def test_top_level_help_lists_the_pipeline(capsys):
@@ -70,15 +69,7 @@ def test_top_level_help_imports_neither_torch_nor_brainscore():
     assert _imported_after(code) == set()
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="config imports torch"))
-        if n in HEAVY_TO_BUILD
-        else n
-        for n in sorted(SUBCOMMANDS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
 def test_building_a_command_imports_neither_torch_nor_brainscore(name):
     code = f"from neuroalign.cli import build_parser\nbuild_parser([{name!r}])"
     assert _imported_after(code) == set()

@@ -30,31 +30,38 @@ def test_help_teaches(command, capsys):
 
 
 def test_recipes_resolve(tmp_path):
-    from neuroalign.cli import build_parser
-    from neuroalign.cli.train import resolve_config
+    from neuroalign.train import resolve_train_config
 
-    parser = build_parser()
-    cfg = resolve_config(parser.parse_args(["train", "--recipe", "imagenet1k", "--views", "8"]))
-    assert (cfg.arch, cfg.head_dims, cfg.views, cfg.batch_size, cfg.r_s) == (
+    cfg = resolve_train_config({"views": 8}, recipe="imagenet1k")
+    assert (cfg.arch, cfg.head_dims, cfg.views, cfg.batch_size, cfg.r_s, cfg.sync_bn) == (
         "resnet50",
         (8192, 8192, 512),
         8,
-        512,
+        64,  # per GPU: 8 GPUs give the paper's 512
         8.5,
+        True,
     )
     custom = tmp_path / "mine.yaml"
     custom.write_text(yaml.safe_dump({"views": 6, "r_s": 5.0}))
-    args = parser.parse_args(
-        ["train", "--recipe", "cifar10", "--config", str(custom), "--r-s", "6"]
-    )
-    cfg = resolve_config(args)
+    cfg = resolve_train_config({"r_s": 6}, recipe="cifar10", config_file=custom)
     assert (cfg.arch, cfg.cifar_stem, cfg.views, cfg.r_s) == ("resnet18", True, 6, 6.0)
+    with pytest.raises(FileNotFoundError, match="nope.yaml"):
+        resolve_train_config(config_file=tmp_path / "nope.yaml")
+    # --resume starts from the run's saved config; flags still win
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(yaml.safe_dump({"views": 3, "batch_size": 7}))
+    cfg = resolve_train_config({"resume": True, "output_dir": run, "batch_size": 9})
+    assert (cfg.views, cfg.batch_size, cfg.resume) == (3, 9, True)
 
 
 def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
     code = main(["train", "--arch", "resnet9", "--output-dir", str(tmp_path), "--device", "cpu"])
     assert code == 2 and "resnet18" in capsys.readouterr().err
     assert main(["train", "--views", "1", "--output-dir", str(tmp_path)]) == 2
+    assert main(["train", "--views", "17", "--output-dir", str(tmp_path)]) == 2  # help: 2-16
+    assert "between 2 and 16" in capsys.readouterr().err
+    assert main(["train", "--time-budget", "5 parsecs", "--output-dir", str(tmp_path)]) == 2
     assert main(["train", "--recipe", "nope"]) == 2
 
 

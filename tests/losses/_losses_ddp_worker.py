@@ -45,8 +45,11 @@ def make_inputs() -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     return z, x, state
 
 
-def run_case(name: str, z: torch.Tensor, x: torch.Tensor, state: dict, ddp: bool) -> dict:
-    """Loss and gradients for embeddings z and for a linear layer applied to x.
+def run_case(
+    name: str, z: torch.Tensor, x: torch.Tensor, state: dict, ddp: bool, checks: bool = True
+) -> dict:
+    """Loss and gradients for embeddings z and for a linear layer applied to x (``checks``:
+    the loss's NaN/inf and shape validation, which the training loop switches off).
 
     Losses that need a representation get x as the representation of the views: its gradient
     is checked in the first case, and in the second it is the layer's input.
@@ -54,6 +57,7 @@ def run_case(name: str, z: torch.Tensor, x: torch.Tensor, state: dict, ddp: bool
     z = z.clone().requires_grad_(True)
     r = x.clone().requires_grad_(True)
     loss_fn = create_loss(name, **CASES[name])
+    loss_fn.check_finite = checks
     needs_r = loss_fn.needs_representation
     loss_z = loss_fn(z, representation=r) if needs_r else loss_fn(z)
     loss_z.backward()
@@ -90,6 +94,10 @@ def worker(rank: int, port: int, out_dir: str) -> None:
         local = local_slice(rank)
         results = {
             name: run_case(name, z[:, local], x[:, local], state, ddp=True) for name in CASES
+        }
+        results["unchecked"] = {  # no validation collective: the same numbers
+            name: run_case(name, z[:, local], x[:, local], state, ddp=True, checks=False)
+            for name in CASES
         }
         results["info"] = {"rank": get_rank(), "world": get_world_size()}
         # AdaDim's alpha from each rank's half batches: the value of the whole batches

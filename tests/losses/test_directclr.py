@@ -12,10 +12,10 @@ import yaml
 import neuroalign  # noqa: F401
 from neuroalign.backbones import create_ssl_model, load_checkpoint
 from neuroalign.cli import build_parser
-from neuroalign.cli.train import resolve_config
 from neuroalign.losses import DirectCLRLoss, create_loss, directclr_loss, simclr_loss
 from neuroalign.losses.directclr import DEFAULT_D0, DEFAULT_TEMPERATURE
 from neuroalign.train import TrainConfig, train
+from neuroalign.train.config import resolve_train_config
 
 
 def random_z(seed=0, n_views=2, batch=6, dim=7):
@@ -94,6 +94,12 @@ def test_projector_free_model_gives_the_backbone_features():
         z, features = model(x, return_features=True)
     assert z.shape == (2, 512) and torch.equal(z, features)
     DirectCLRLoss().check_dim(z.shape[-1])
+
+
+def resolve_config(args):
+    """The TrainConfig `neuroalign train` resolves from parsed arguments."""
+    given = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__ if hasattr(args, f)}
+    return resolve_train_config(given, recipe=args.recipe, config_file=args.config)
 
 
 def test_empty_head_from_the_cli_flag_and_from_yaml(tmp_path):

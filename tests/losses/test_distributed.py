@@ -63,6 +63,9 @@ def test_two_ranks_equal_one_process(ddp, tmp_path):
                 assert single["grad_r"].abs().max() > 0
                 expected_grad_r = ddp.WORLD * single["grad_r"][:, ddp.local_slice(rank)]
                 torch.testing.assert_close(got["grad_r"], expected_grad_r)
+            unchecked = res["unchecked"][name]
+            for key in got:
+                torch.testing.assert_close(unchecked[key], got[key], rtol=0, atol=0)
     alpha = create_loss("adadim").update_alpha(ddp.alpha_batches())
     assert 0 < alpha < 1
     for res in ranks:
@@ -93,3 +96,17 @@ def test_gather_flag_is_harmless_without_process_group(ddp, name):
     off = create_loss(name, gather_distributed=False, **ddp.CASES[name])
     extra = {"representation": x} if on.needs_representation else {}
     torch.testing.assert_close(on(z, **extra), off(z, **extra))
+
+
+def test_finite_check_can_be_left_to_the_caller():
+    """check_finite=False: no host read of z (the training loop checks z itself when it logs:
+    CLAMP masks NaN distances out of its energy, so its loss can stay finite)."""
+    z = torch.randn(2, 4, 3, dtype=torch.float64)
+    z[0, 0, 0] = float("nan")
+    loss = create_loss("simclr")
+    with pytest.raises(ValueError, match="NaN"):
+        loss(z)
+    loss.check_finite = False
+    assert torch.isnan(loss(z))
+    with pytest.raises(ValueError, match="NaN"):  # the switch does not outlive the call
+        create_loss("clamp")(z)

@@ -95,9 +95,11 @@ def test_data_root_errors_name_the_folder_and_what_is_in_it(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "images_210325.zip").write_bytes(b"")  # images without responses
-    with pytest.raises(DataError, match=r"empty: no complete Cowley .* images_210325\.zip"):
+    with pytest.raises(DataError, match=r"empty: no Cowley .* images without responses.*210325"):
         resolve_benchmark("V4", root=empty)
-    with pytest.raises(DataError, match=r"session\(s\) \['210325'\] not found or incomplete"):
+    with pytest.raises(
+        DataError, match=r"images without responses_S\.npy for session\(s\) \['210325'\]"
+    ):
         Cowley2023V4.check_data(empty, sessions=["210325"])
 
 

@@ -188,7 +188,7 @@ def test_registered_brainscore_model_is_scored_through_its_brain_model(shared_da
     from neuroalign.brainscore import install_plugin, uninstall_plugin
 
     identifier = "neuroalign-test-score-bm"
-    install_plugin(_example_plugin_as(identifier, tmp_path), mode="copy", force=True)
+    install_plugin(_example_plugin_as(identifier, tmp_path), force=True)
     try:
         v4 = run_score(
             ScoreConfig(model=identifier, benchmark="V4", sessions=("210305",), n_boot=0)

@@ -16,7 +16,6 @@ from neuroalign.errors import DataError
 from neuroalign.losses import create_loss
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.train import TrainConfig, TrainingDiverged, train
-from neuroalign.train.loop import epoch_batches
 
 # ResNet-18 with the CIFAR stem on 8x8 crops of 32 CIFAR-10 images: 4 steps per epoch
 TINY = dict(
@@ -180,17 +179,6 @@ def test_bad_configs_are_refused(tmp_path):
         )
 
 
-def test_epoch_batches_shard_like_a_distributed_sampler():
-    one = epoch_batches(23, epoch=2, seed=5, batch_size=3)
-    again = epoch_batches(23, epoch=2, seed=5, batch_size=3)
-    assert torch.equal(torch.cat(one), torch.cat(again))  # deterministic
-    assert len(one) == 7 and len(set(torch.cat(one).tolist())) == 21
-    ranks = [torch.cat(epoch_batches(23, 2, 5, 3, rank=r, world=2)) for r in range(2)]
-    assert len(ranks[0]) == len(ranks[1]) == 9
-    assert not set(ranks[0].tolist()) & set(ranks[1].tolist())
-    assert not torch.equal(torch.cat(epoch_batches(23, 3, 5, 3)), torch.cat(one))
-
-
 def test_image_folder_data_through_a_dataloader(tmp_path):
     from PIL import Image
 
@@ -214,10 +202,16 @@ def test_image_folder_data_through_a_dataloader(tmp_path):
 
 
 @pytest.mark.gpu
-def test_cuda_bf16_channels_last_training(tmp_path):
+def test_cuda_bf16_channels_last_training_and_resume(tmp_path, capsys):
     images, labels = _synthetic(32)
     options = dict(TINY, dataset="synthetic", train_subset=None, device="cuda", max_steps=3)
     result = train(
         TrainConfig(**options, output_dir=tmp_path), train_images=images, train_labels=labels
     )
     assert result.step == 3 and torch.isfinite(torch.tensor(result.final_loss))
+    assert "estimated peak" in capsys.readouterr().err  # printed before the first step
+    again = dict(options, max_steps=5, resume=True)  # RNG states are restored on the CPU
+    resumed = train(
+        TrainConfig(**again, output_dir=tmp_path), train_images=images, train_labels=labels
+    )
+    assert resumed.step == 5 and [r["step"] for r in resumed.metrics] == [1, 2, 3, 4, 5]

@@ -105,3 +105,41 @@ def test_bad_hyper_parameters():
         LARS([nn.Parameter(torch.ones(1))], lr=-1.0)
     with pytest.raises(ValueError):
         warmup_cosine_lr(0, 0, 0, 1.0)
+
+
+def _reference_lars_step(params, buffers, groups_of, lr, momentum, wd, eta):
+    """The module docstring's update, one parameter at a time (as LARS was first written)."""
+    for i, p in enumerate(params):
+        u = p.grad.clone()
+        if not groups_of[i]:
+            u = u + wd * p
+            p_norm, u_norm = torch.linalg.vector_norm(p), torch.linalg.vector_norm(u)
+            if p_norm > 0 and u_norm > 0:
+                u = u * (eta * p_norm / u_norm)
+        buffers[i] = u.clone() if buffers[i] is None else momentum * buffers[i] + u
+        p.sub_(lr * buffers[i])
+
+
+def test_foreach_lars_equals_the_per_parameter_update_on_a_resnet():
+    from neuroalign.backbones import create_ssl_model
+
+    torch.manual_seed(0)
+    model = create_ssl_model("resnet18", (64, 16), cifar_stem=True)
+    twin = [p.detach().clone() for p in model.parameters()]
+    groups = lars_param_groups(model, weight_decay=1e-4)
+    excluded = {id(p) for p in groups[1]["params"]}
+    opt = LARS(groups, lr=0.5, momentum=0.9, weight_decay=1e-4, eta=0.02)
+    buffers = [None] * len(twin)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(3):
+        grads = [torch.randn(p.shape, generator=gen) for p in twin]
+        for p, q, g in zip(model.parameters(), twin, grads, strict=True):
+            p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        with torch.no_grad():
+            _reference_lars_step(
+                twin, buffers, [id(p) in excluded for p in model.parameters()],
+                lr=0.5, momentum=0.9, wd=1e-4, eta=0.02,
+            )  # fmt: skip
+    for p, q in zip(model.parameters(), twin, strict=True):
+        assert torch.allclose(p, q, rtol=1e-6, atol=1e-7)
