@@ -81,9 +81,9 @@ def train_steps(cfg: dict, images: torch.Tensor | None, steps: int, out: Path):
     return statistics.median(per_step), result.model
 
 
-def time_trackers(model, prep, probe, views: int, recipe: str, repeats: int) -> dict:
-    """Seconds per call of each tracker (median over ``repeats``) and of loading the probe."""
-    from neuroalign.defaults import TRACK_PACKING_IMAGES
+def time_trackers(model, prep, probe, packed, views: int, recipe: str, repeats: int) -> dict:
+    """Seconds per call of each tracker (median over ``repeats``) and of loading the probe;
+    ``probe``: the dimension tracker's images, ``packed``: the packing tracker's."""
     from neuroalign.tracking import (
         AlignmentProbe,
         alignment_metrics,
@@ -96,7 +96,7 @@ def time_trackers(model, prep, probe, views: int, recipe: str, repeats: int) -> 
     times = {"alignment probe (once)": time.perf_counter() - start}
     calls = {
         "packing": lambda: packing_metrics(
-            model, probe.take(TRACK_PACKING_IMAGES), n_views=views, recipe=recipe,
+            model, packed, n_views=views, recipe=recipe,
             preprocessing=prep,
         ),
         "dimension": lambda: dimension_metrics(model, probe, preprocessing=prep),
@@ -114,7 +114,7 @@ def time_trackers(model, prep, probe, views: int, recipe: str, repeats: int) -> 
 
 def cifar_part(cfg: dict, steps: int, repeats: int) -> tuple[dict, float]:
     from neuroalign.data import load_image_dataset
-    from neuroalign.defaults import TRACK_PROBE_IMAGES
+    from neuroalign.defaults import TRACK_PACKING_IMAGES, TRACK_PROBE_IMAGES
     from neuroalign.preprocessing import Preprocessing
     from neuroalign.tracking import ProbeImages
 
@@ -122,12 +122,13 @@ def cifar_part(cfg: dict, steps: int, repeats: int) -> tuple[dict, float]:
         step_s, model = train_steps(cfg, None, steps, Path(tmp) / "run")
     test = load_image_dataset("cifar10", split="test")
     probe = ProbeImages.spread(test.images, test.labels, TRACK_PROBE_IMAGES)
+    packed = ProbeImages.spread(test.images, test.labels, TRACK_PACKING_IMAGES)
     prep = Preprocessing.named("cifar10", cfg["size"], cfg["size"])
-    return time_trackers(model, prep, probe, cfg["views"], "cifar10", repeats), step_s
+    return time_trackers(model, prep, probe, packed, cfg["views"], "cifar10", repeats), step_s
 
 
 def large_part(cfg: dict, steps: int) -> tuple[dict, float]:
-    from neuroalign.defaults import TRACK_PROBE_IMAGES
+    from neuroalign.defaults import TRACK_PACKING_IMAGES, TRACK_PROBE_IMAGES
     from neuroalign.preprocessing import Preprocessing
     from neuroalign.tracking import ProbeImages
 
@@ -140,7 +141,10 @@ def large_part(cfg: dict, steps: int) -> tuple[dict, float]:
     probe_images = torch.randint(0, 256, (TRACK_PROBE_IMAGES, 3, 256, 256), dtype=torch.uint8,
                                  generator=gen)  # fmt: skip
     prep = Preprocessing.named("imagenet", cfg["size"], round(cfg["size"] * 256 / 224))
-    times = time_trackers(model, prep, ProbeImages(probe_images), cfg["views"], "imagenet", 1)
+    probe = ProbeImages(probe_images)
+    times = time_trackers(
+        model, prep, probe, probe.take(TRACK_PACKING_IMAGES), cfg["views"], "imagenet", 1
+    )
     return times, step_s
 
 

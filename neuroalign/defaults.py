@@ -64,7 +64,7 @@ REGION_LAYER_MAP: dict[str, str] = {"V1": "layer1", "V2": "layer2", "V4": "layer
 TRACK_PROBE_IMAGES: int = 512
 
 #: Images whose augmentation sub-manifolds the packing tracker measures (CLAMP's CIFAR-10 batch),
-#: spread over the probe images.
+#: spread over the same split as the probe images.
 TRACK_PACKING_IMAGES: int = 128
 
 #: Layers the packing tracker measures: the embedding (the model's output) and the

@@ -26,7 +26,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 #: ``neuroalign --help``, in the order of the pipeline.
 SUBCOMMANDS: dict[str, str] = {
     "data": "list, fetch and verify data sets",
-    "train": "train a backbone with CLAMP / SimCLR / VICReg / MMCR",
+    "train": "train a backbone with CLAMP / SimCLR / VICReg / MMCR / DirectCLR / AdaDim",
     "plot-run": "plot a training run's loss, kNN and tracked quantities against step",
     "probe": "linear-probe top-1 accuracy of a trained checkpoint",
     "extract": "layer activations of a model to a stimulus set (netCDF assemblies)",

@@ -14,8 +14,9 @@ Default settings (probe sizes, layers, projection size) are in :mod:`neuroalign.
 - :func:`alignment_metrics`: V4 predictivity (Cowley 2023, ridge on a random projection) and IT
   RSA (Kriegeskorte 2008) of chosen layers, on stimuli preloaded by :class:`AlignmentProbe`.
 
-:func:`plot_run` draws every tracked quantity of one or more training runs against step
-(``neuroalign plot-run RUN_DIR``). Example::
+During training they run as callbacks (:mod:`neuroalign.train.tracking`; ``neuroalign train
+--track packing,dimension,alignment``). :func:`plot_run` draws every tracked quantity of one or
+more training runs against step (``neuroalign plot-run RUN_DIR``). Example::
 
     from neuroalign.tracking import ProbeImages, packing_metrics
     probe = ProbeImages.spread(test_images, test_labels, n=128)
@@ -24,34 +25,24 @@ Default settings (probe sizes, layers, projection size) are in :mod:`neuroalign.
 
 from __future__ import annotations
 
-from neuroalign.tracking.alignment import AlignmentProbe, alignment_metrics
-from neuroalign.tracking.dimension import dimension_metrics
-from neuroalign.tracking.names import (
-    TRACKERS,
-    MetricName,
-    layer_label,
-    metric_name,
-    parse_metric_name,
-    quantity_title,
-)
-from neuroalign.tracking.packing import PACKING_QUANTITIES, packing_metrics
-from neuroalign.tracking.plot import plot_run, read_run_metrics, save_run_figure
-from neuroalign.tracking.probes import ProbeImages
+from neuroalign._lazy import lazy_exports
 
-__all__ = [
-    "PACKING_QUANTITIES",
-    "TRACKERS",
-    "AlignmentProbe",
-    "MetricName",
-    "ProbeImages",
-    "alignment_metrics",
-    "dimension_metrics",
-    "layer_label",
-    "metric_name",
-    "packing_metrics",
-    "parse_metric_name",
-    "plot_run",
-    "quantity_title",
-    "read_run_metrics",
-    "save_run_figure",
-]
+# names are imported on first use: the names module (used by the configs) needs no torch
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "alignment": ("AlignmentProbe", "alignment_metrics"),
+        "dimension": ("dimension_metrics",),
+        "names": (
+            "TRACKERS",
+            "MetricName",
+            "layer_label",
+            "metric_name",
+            "parse_metric_name",
+            "quantity_title",
+        ),
+        "packing": ("PACKING_QUANTITIES", "packing_metrics"),
+        "plot": ("plot_run", "read_run_metrics", "save_run_figure"),
+        "probes": ("ProbeImages",),
+    },
+)

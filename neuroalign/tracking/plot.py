@@ -125,6 +125,11 @@ def plot_run(run_dirs: str | Path | Sequence[str | Path], *, include_costs: bool
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    # one line style per layer across the figure: embedding, representation, then the rest
+    layers = [n.layer for _, cols in panels for c in cols if (n := parse_metric_name(c))]
+    named = ["embedding", "representation"]
+    order = [*named, *sorted({la for la in layers if la} - set(named))]
+    style_of = {layer: _LINESTYLES[i % len(_LINESTYLES)] for i, layer in enumerate(order)}
     for ax, (quantity, columns) in zip(axes.flat, panels):
         styles: dict[str, str] = {}
         for r, table in enumerate(tables):
@@ -137,7 +142,7 @@ def plot_run(run_dirs: str | Path | Sequence[str | Path], *, include_costs: bool
                     continue
                 name = parse_metric_name(column)
                 layer = name.layer if name is not None and name.layer else ""
-                style = styles.setdefault(layer, _LINESTYLES[len(styles) % len(_LINESTYLES)])
+                style = styles.setdefault(layer, style_of.get(layer, "-"))
                 ax.plot(
                     table["step"][keep],
                     series[keep],
@@ -151,8 +156,9 @@ def plot_run(run_dirs: str | Path | Sequence[str | Path], *, include_costs: bool
         ax.set_ylabel(quantity_axis(quantity))
         ax.grid(alpha=0.3)
         if len(styles) > 1 or any(styles):
-            handles = [Line2D([], [], color="0.3", linestyle=s) for s in styles.values()]
-            ax.legend(handles, list(styles), fontsize=8, title="layer", title_fontsize=8)
+            shown = sorted(styles, key=order.index)
+            handles = [Line2D([], [], color="0.3", linestyle=styles[la]) for la in shown]
+            ax.legend(handles, shown, fontsize=8, title="layer", title_fontsize=8)
     for ax in axes.flat[len(panels) :]:
         ax.set_axis_off()
     run_handles = [Line2D([], [], color=colours[r % len(colours)]) for r in range(len(dirs))]
