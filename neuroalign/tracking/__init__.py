@@ -42,7 +42,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "quantity_title",
         ),
         "packing": ("PACKING_QUANTITIES", "packing_metrics"),
-        "plot": ("plot_run", "read_run_metrics", "save_run_figure"),
+        "plot": ("plot_run", "read_run_metrics", "run_label", "save_run_figure"),
         "probes": ("ProbeImages",),
     },
 )
