@@ -14,6 +14,12 @@ __all__ = [
     "DEFAULT_LAYERS",
     "REGION_LAYER_MAP",
     "R_S",
+    "TRACK_IT_LAYERS",
+    "TRACK_PACKING_IMAGES",
+    "TRACK_PACKING_LAYERS",
+    "TRACK_PROBE_IMAGES",
+    "TRACK_V4_FEATURES",
+    "TRACK_V4_LAYERS",
     "V4_SESSION",
     "VISUAL_DEGREES",
 ]
@@ -50,3 +56,24 @@ VISUAL_DEGREES: int = 8
 #: Region -> layer commitment of a ResNet when none was measured: the four residual stages in
 #: ventral-stream order (V1 <- layer1 ... IT <- layer4).
 REGION_LAYER_MAP: dict[str, str] = {"V1": "layer1", "V2": "layer2", "V4": "layer3", "IT": "layer4"}
+
+# -- training-time trackers (neuroalign.tracking; neuroalign train --track ...) -----------------
+
+#: Probe images chosen at the start of a run (the dimension tracker uses them all; with N
+#: images every dimension is at most N - 1).
+TRACK_PROBE_IMAGES: int = 512
+
+#: Images whose augmentation sub-manifolds the packing tracker measures (CLAMP's CIFAR-10 batch),
+#: spread over the same split as the probe images.
+TRACK_PACKING_IMAGES: int = 128
+
+#: Layers the packing tracker measures: the embedding (the model's output) and the
+#: representation (an SSLModel's backbone output).
+TRACK_PACKING_LAYERS: tuple[str, ...] = ("output", "backbone")
+
+#: Layers the alignment tracker scores against V4 and IT: the ventral-stream commitment.
+TRACK_V4_LAYERS: tuple[str, ...] = (REGION_LAYER_MAP["V4"],)
+TRACK_IT_LAYERS: tuple[str, ...] = (REGION_LAYER_MAP["IT"],)
+
+#: Dimensions of the seeded Gaussian random projection of a layer before the V4 ridge.
+TRACK_V4_FEATURES: int = 256

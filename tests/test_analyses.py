@@ -128,3 +128,79 @@ def test_small_run_on_resnet18(la, tmp_path, shared_data) -> None:
     assert np.allclose(ratio, ratio[0]) and 0.3 < ratio[0] <= 1.0
     pr = table[table["metric"] == "participation_ratio"]["value"]
     assert (pr >= 1).all() and (pr <= 199).all()  # 200 images -> rank <= 199
+
+
+# --------------------------------------------------------------------------------------------
+# analyses/training_dynamics.py
+# --------------------------------------------------------------------------------------------
+DYNAMICS = REPO / "analyses" / "training_dynamics.py"
+
+
+@pytest.fixture(scope="module")
+def td():
+    spec = importlib.util.spec_from_file_location("training_dynamics", DYNAMICS)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["training_dynamics"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dynamics_runs_share_the_budget_and_differ_in_the_loss_only(td, tmp_path) -> None:
+    cfg = td.effective_settings(td.DynamicsConfig(out=tmp_path, tiny=True))
+    configs = {loss: td.run_config(cfg, loss) for loss in td.LOSSES}
+    shared = ("arch", "epochs", "batch_size", "views", "image_size", "train_subset", "seed",
+              "base_lr", "warmup_epochs", "track", "track_every_epochs", "knn_every_epochs")  # fmt: skip
+    for name in shared:
+        assert len({str(getattr(c, name)) for c in configs.values()}) == 1, name
+    assert configs["clamp"].track == ("packing", "dimension", "alignment")
+    assert configs["directclr"].head_dims == () and configs["clamp"].head_dims == (2048, 256)
+    assert configs["directclr"].loss_options == ("d0=360",)
+    assert configs["adadim"].loss_options == ("tau=1",)
+    assert configs["simclr"].output_dir == tmp_path / "runs" / "simclr"
+    with pytest.raises(ValueError, match="--losses: choose from"):
+        td.DynamicsConfig(losses=("byol",))
+    with pytest.raises(ValueError, match="exclude each other"):
+        td.DynamicsConfig(tiny=True, full=True)
+
+
+def test_final_table_takes_the_last_measured_value_of_each_run(td, tmp_path) -> None:
+    run = tmp_path / "r"
+    run.mkdir()
+    pd.DataFrame(
+        {
+            "step": [0, 4, 8, 10],
+            "loss": [np.nan, 2.0, 1.0, 0.9],
+            "knn_top1": [np.nan, 0.2, np.nan, np.nan],
+            "alignment/layer3/v4_r": [0.3, np.nan, 0.35, np.nan],
+        }
+    ).to_csv(run / "metrics.csv", index=False)
+    table = td.final_table({"clamp": run})
+    row = table.iloc[0]
+    assert tuple(table.columns) == ("loss", "final_step", *td.FINAL_COLUMNS.values())
+    assert (row["loss"], row["final_step"], row["knn_top1"], row["v4_r_layer3"]) == (
+        "clamp", 10, 0.2, 0.35,
+    )  # fmt: skip
+    assert np.isnan(row["it_monkey_rsa_layer4"])  # never measured
+
+
+@pytest.mark.slow
+def test_tiny_dynamics_run(td, tmp_path, shared_data) -> None:
+    from neuroalign.tracking import read_run_metrics
+
+    out = tmp_path / "td"
+    losses = "clamp,directclr,adadim"  # the default head, no head, the callback-driven loss
+    assert td.main(["--tiny", "--device", "cpu", "--losses", losses, "--out", str(out)]) == 0
+    table = pd.read_csv(out / "final.csv")
+    assert table["loss"].tolist() == losses.split(",")
+    assert (table["final_step"] == 8).all()  # 2 epochs of 128 images in batches of 32
+    for column in ("knn_top1", "v4_r_layer3", "it_monkey_rsa_layer4", "representation_pr"):
+        assert table[column].notna().all(), column
+    assert (out / "dynamics.png").stat().st_size > 50_000
+    assert (out / "config.yaml").is_file()
+    # same backbone, same seed: every objective starts from the same network (step 0)
+    starts = [read_run_metrics(out / "runs" / loss).iloc[0] for loss in losses.split(",")]
+    column = "dimension/representation/participation_ratio"
+    assert all(s["step"] == 0 for s in starts)
+    assert np.allclose([s[column] for s in starts], starts[0][column])
+    # a second call reuses the finished runs
+    assert td.main(["--tiny", "--device", "cpu", "--losses", "clamp", "--out", str(out)]) == 0

@@ -22,11 +22,12 @@ from neuroalign.errors import NeuroalignError
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
-#: Sub-command (= module of this package) -> its line in ``neuroalign --help``, in the order
-#: of the pipeline.
+#: Sub-command (= module of this package, ``-`` written ``_``) -> its line in
+#: ``neuroalign --help``, in the order of the pipeline.
 SUBCOMMANDS: dict[str, str] = {
     "data": "list, fetch and verify data sets",
-    "train": "train a backbone with CLAMP / SimCLR / VICReg / MMCR",
+    "train": "train a backbone with CLAMP / SimCLR / VICReg / MMCR / DirectCLR / AdaDim",
+    "plot-run": "plot a training run's loss, kNN and tracked quantities against step",
     "probe": "linear-probe top-1 accuracy of a trained checkpoint",
     "extract": "layer activations of a model to a stimulus set (netCDF assemblies)",
     "register": "write/install a Brain-Score model plugin",
@@ -66,7 +67,8 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_line in SUBCOMMANDS.items():
         if name in full:
-            importlib.import_module(f"neuroalign.cli.{name}").add_parser(subparsers)
+            module = importlib.import_module(f"neuroalign.cli.{name.replace('-', '_')}")
+            module.add_parser(subparsers)
         else:
             subparsers.add_parser(name, help=help_line)
     return parser

@@ -7,7 +7,9 @@ points of the run, always in list order:
 hook                         when
 ============================ =============================================================
 ``on_train_start(state)``    once, after the model, data and (``--resume``) checkpoint are
-                             loaded, before the first step of this process
+                             loaded, before the first step of this process; at step 0 (a
+                             new run) it may return values: a row at step 0, the network
+                             at initialisation
 ``on_step_end(state)``       after optimizer step ``state.step`` (1, 2, ...) when
                              ``state.step % every_steps == 0``
 ``on_epoch_end(state)``      after the last step of epoch ``state.epoch`` (1, 2, ...) when
@@ -20,10 +22,10 @@ hook                         when
 
 **Metrics.** ``on_step_end`` and ``on_epoch_end`` may return ``{column: value}``: the values
 join the metrics row of that step, which is written to ``metrics.csv`` and TensorBoard
-(``<name>/<column>``). Declare the columns in ``columns`` (the CSV header is fixed when the run
-starts); a step for which a callback returns values gets a row even between the loop's own
-logging steps. ``state.row`` is the loop's row (step, epoch, loss, lr, throughput) on logging
-steps and ``None`` otherwise.
+(``<name>/<column>``; a column already named ``<name>/...`` is its own tag). Declare the
+columns in ``columns`` (the CSV header is fixed when the run starts); a step for which a
+callback returns values gets a row even between the loop's own logging steps. ``state.row`` is
+the loop's row (step, epoch, loss, lr, throughput) on logging steps and ``None`` otherwise.
 
 **Schedules.** Hooks run on global step and epoch numbers (``every_steps``, ``every_epochs``),
 so a run resumed from a checkpoint at step s calls them at exactly the steps an uninterrupted
@@ -127,8 +129,10 @@ class Callback:
     every_epochs: int | None = 1
     rank_zero_only: bool = False
 
-    def on_train_start(self, state: TrainState) -> None:
-        """Once, before this process's first step (also on ``--resume``)."""
+    def on_train_start(self, state: TrainState) -> Mapping[str, Any] | None:
+        """Once, before this process's first step (also on ``--resume``); at step 0 may
+        return values of ``columns`` (the metrics row of step 0)."""
+        return None
 
     def on_step_end(self, state: TrainState) -> Mapping[str, Any] | None:
         """After step ``state.step``; may return values of ``columns``."""
@@ -168,18 +172,21 @@ class CallbackList:
         self.active = [cb for cb in callbacks if rank == 0 or not cb.rank_zero_only]
 
     def columns(self) -> dict[str, str]:
-        """column -> TensorBoard tag of every declared column, in callback order."""
+        """column -> TensorBoard tag of every declared column, in callback order: the tag is
+        ``<name>/<column>``, or the column itself when it already starts with ``<name>/``."""
         out: dict[str, str] = {}
         for cb in self.all:
             for column in cb.columns:
                 if column in out:
                     raise ValueError(f"metrics column {column!r} is declared twice")
-                out[column] = f"{cb.name}/{column}"
+                under = column.startswith(f"{cb.name}/")
+                out[column] = column if under else f"{cb.name}/{column}"
         return out
 
-    def train_start(self, state: TrainState) -> None:
-        for cb in self.active:
-            cb.on_train_start(state)
+    def train_start(self, state: TrainState) -> dict[str, Any]:
+        """Calls every ``on_train_start``; the values they return at step 0 (else ``{}``)."""
+        values = self._collect("on_train_start", state, lambda cb: True)
+        return values if state.step == 0 else {}
 
     def step_end(self, state: TrainState) -> dict[str, Any]:
         """Values returned by the callbacks due at ``state.step``."""

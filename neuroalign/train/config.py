@@ -19,7 +19,14 @@ from typing import Any
 import yaml
 
 from neuroalign.config import load_config
-from neuroalign.defaults import R_S
+from neuroalign.defaults import (
+    R_S,
+    TRACK_IT_LAYERS,
+    TRACK_PACKING_IMAGES,
+    TRACK_PROBE_IMAGES,
+    TRACK_V4_LAYERS,
+)
+from neuroalign.tracking.names import TRACKERS
 
 __all__ = [
     "DATASETS",
@@ -196,6 +203,48 @@ class TrainConfig:
     knn_test_size: int | None = field(
         default=None, metadata={"help": "test images scored by the kNN monitor"}
     )
+    track: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "measure the network during training (comma-separated; columns of "
+            "metrics.csv): packing (CLAMP sub-manifold radius, neighbour count, overlaps), "
+            "dimension (participation ratio, effective rank, I(R;Z)), alignment (V4 "
+            "predictivity, IT RSA)"
+        },
+    )
+    track_every_epochs: int = field(
+        default=1, metadata={"help": "run the trackers after every N-th epoch (0: never)"}
+    )
+    track_every_steps: int | None = field(
+        default=None, metadata={"help": "also run the trackers every N steps"}
+    )
+    track_images: int = field(
+        default=TRACK_PROBE_IMAGES,
+        metadata={
+            "help": "probe images, chosen once (test split, else training images): the "
+            "dimension tracker's"
+        },
+    )
+    track_packing_images: int = field(
+        default=TRACK_PACKING_IMAGES,
+        metadata={"help": "images whose augmentation sub-manifolds are packed (same split)"},
+    )
+    track_views: int | None = field(
+        default=None, metadata={"help": "augmented views per packed image (default: --views)"}
+    )
+    track_v4_layers: tuple[str, ...] = field(
+        default=TRACK_V4_LAYERS, metadata={"help": "layers scored against V4 (alignment)"}
+    )
+    track_it_layers: tuple[str, ...] = field(
+        default=TRACK_IT_LAYERS, metadata={"help": "layers scored against IT (alignment)"}
+    )
+    track_v4_images: int | None = field(
+        default=None,
+        metadata={
+            "help": "V4 stimuli used (the first N of session 210325; none: all 640, with the "
+            "ceiled score)"
+        },
+    )
     progress: bool = field(default=True, metadata={"help": "show a tqdm progress bar"})
     tensorboard: bool = field(default=True, metadata={"help": "TensorBoard logs (if installed)"})
 
@@ -217,6 +266,17 @@ class TrainConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
         if self.time_budget is not None:
             parse_duration(self.time_budget)
+        unknown = [t for t in self.track if t not in TRACKERS]
+        if unknown:
+            raise ValueError(f"--track {','.join(unknown)}: choose from {', '.join(TRACKERS)}")
+        if self.track_every_epochs < 0 or (self.track_every_steps or 0) < 0:
+            raise ValueError("--track-every-epochs and --track-every-steps must be >= 0")
+        if self.track_images < 2 or self.track_packing_images < 2:
+            raise ValueError("--track-images and --track-packing-images must be >= 2")
+        if self.track_views is not None and not MIN_VIEWS <= self.track_views <= MAX_VIEWS:
+            raise ValueError(f"--track-views must be between {MIN_VIEWS} and {MAX_VIEWS}")
+        if self.track_v4_images is not None and self.track_v4_images < 20:
+            raise ValueError(f"--track-v4-images must be >= 20, got {self.track_v4_images}")
         if self.decode not in DECODERS:
             raise ValueError(f"--decode must be one of {', '.join(DECODERS)}, got {self.decode!r}")
 

@@ -7,8 +7,9 @@ The units, one concept each:
 - the step: :class:`neuroalign.train.step.TrainStep` (augment, forward, loss, backward, LARS);
 - metrics: :mod:`neuroalign.train.metrics` (``metrics.csv`` appended, TensorBoard);
 - checkpoints: :mod:`neuroalign.train.checkpoint` (the payload, the files, exact resume);
-- hooks: :mod:`neuroalign.train.callbacks` (the kNN monitor, the progress bar and the user's
-  callbacks, called at step / epoch / checkpoint boundaries);
+- hooks: :mod:`neuroalign.train.callbacks` (the kNN monitor, the trackers of ``--track``
+  (:mod:`neuroalign.train.tracking`), AdaDim's alpha (:mod:`neuroalign.train.adadim`), the
+  progress bar and the user's callbacks, called at step / epoch / checkpoint boundaries);
 - memory and time: :mod:`neuroalign.train.memory` (estimate, refusal, activation
   checkpointing) and :mod:`neuroalign.train.budget` (``--time-budget``).
 
@@ -174,9 +175,7 @@ def train(
     try:
         data = (train_images, train_labels, test_images, test_labels)
         run = _setup(cfg, procs, device, loss_fn, data)
-        builtin = []
-        if cfg.knn_every_epochs and run.test_data is not None:
-            builtin.append(KNNMonitor(cfg.knn_every_epochs, **_knn_options(cfg)))
+        builtin = _builtin_callbacks(cfg, run)
         progress = [ProgressBar()] if cfg.progress else []
         hooks = CallbackList([*builtin, *callbacks, *progress], procs.rank)
         hooks.restore(run.saved_callbacks)
@@ -193,7 +192,11 @@ def train(
             save_s = _save(run, hooks, log, None, 0, tag="init", update_last=False)
             if cfg.time_budget_s:
                 _fit_schedule_to_budget(run, started, reserve_s=2 * save_s)
-        hooks.train_start(run.state(step))
+        began = time.perf_counter()
+        at_start = hooks.train_start(run.state(step))
+        meter.exclude(time.perf_counter() - began)
+        if at_start:  # a new run: the network at initialisation (no loss, lr yet)
+            log.write({"step": 0, "epoch": 0.0, **at_start})
         run.model.train()
         while step < run.stop_step:
             epoch, offset = divmod(step, run.steps_per_epoch)
@@ -307,6 +310,21 @@ def _save(
     if meter is not None:
         meter.exclude(seconds)
     return seconds
+
+
+def _builtin_callbacks(cfg: TrainConfig, run: _Run) -> list[Callback]:
+    """The loop's own callbacks: kNN monitor, trackers (``--track``), AdaDim's alpha."""
+    from neuroalign.losses import AdaDimLoss
+    from neuroalign.train.adadim import AdaDimAlpha
+    from neuroalign.train.tracking import tracking_callbacks
+
+    builtin: list[Callback] = []
+    if cfg.knn_every_epochs and run.test_data is not None:
+        builtin.append(KNNMonitor(cfg.knn_every_epochs, **_knn_options(cfg)))
+    builtin += tracking_callbacks(cfg)
+    if isinstance(run.step_fn.criterion, AdaDimLoss):
+        builtin.append(AdaDimAlpha(run.step_fn.criterion, cfg.log_every_steps))
+    return builtin
 
 
 def _knn_options(cfg: TrainConfig) -> dict[str, Any]:
@@ -462,9 +480,12 @@ def _setup(
     if procs.main:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "config.yaml")
+    criterion = _criterion(cfg, loss_fn, procs.world)
+    if hasattr(criterion, "check_dim"):  # DirectCLR: d0 must fit the embedding (early error)
+        criterion.check_dim(cfg.head_dims[-1] if cfg.head_dims else model.backbone.feature_dim)
     step_fn = TrainStep(
         wrapped,
-        _criterion(cfg, loss_fn, procs.world),
+        criterion,
         optimizer,
         schedule,
         recipe=recipe,

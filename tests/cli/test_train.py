@@ -119,3 +119,36 @@ def test_tiny_train_resume_and_probe(tmp_path, shared_data, capsys):
     assert result["n_train"] == 200 and result["n_test"] == 100 and result["n_classes"] == 10
     assert result["feature_dim"] == 512 and 0.0 <= result["test_top1"] <= 1.0
     assert result["test_top1"] > 0.1  # above chance even for a barely trained network
+
+
+def _tiny(out, *extra: str) -> list[str]:
+    return [
+        "train", "--arch", "resnet18", "--dataset", "cifar10", "--train-subset", "32",
+        "--batch-size", "8", "--views", "2", "--image-size", "8", "--epochs", "2",
+        "--warmup-epochs", "0.5", "--knn-every-epochs", "0", "--log-every-steps", "1",
+        "--output-dir", str(out), "--device", "cpu", "--no-progress", "--no-tensorboard",
+        *extra,
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_directclr_projector_free_and_adadim_train_tracked(tmp_path, shared_data, capsys):
+    from neuroalign.tracking import read_run_metrics
+
+    # DirectCLR: InfoNCE on the first d0 dimensions of the backbone output, no projector
+    run = tmp_path / "directclr"
+    args = ["--loss", "directclr", "--head-dims", "", "--loss-options", "d0=64"]
+    assert main(_tiny(run, *args, "--track", "dimension", "--track-images", "16")) == 0
+    ck = read_checkpoint(run / "checkpoints" / "last.pt")
+    assert ck["step"] == 8 and ck["config"]["head_dims"] == []
+    assert not any(key.startswith("head.") for key in ck["model"])
+    table = read_run_metrics(run).dropna(subset=["dimension/mutual_information"])
+    assert table["step"].tolist() == [0, 4, 8]
+    # with the default head (256-d embeddings) d0 = 360 cannot fit: refused before training
+    assert main(_tiny(tmp_path / "bad", "--loss", "directclr")) == 2
+    assert "--head-dims ''" in capsys.readouterr().err
+    # AdaDim: alpha estimated before the first step and every epoch (tau=1), logged
+    run = tmp_path / "adadim"
+    assert main(_tiny(run, "--loss", "adadim", "--loss-options", "tau=1")) == 0
+    alpha = read_run_metrics(run)["adadim/alpha"]
+    assert alpha.notna().all() and alpha.nunique() == 2 and alpha.between(0, 1).all()

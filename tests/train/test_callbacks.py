@@ -191,3 +191,30 @@ def test_rank_zero_callbacks_run_on_rank_zero_only():
     everyone = Callback()
     assert CallbackList([Zero(), everyone], rank=0).active[0].name == "zero"
     assert CallbackList([Zero(), everyone], rank=1).active == [everyone]
+
+
+class AtStart(Callback):
+    """Measures at ``on_train_start``; its columns are named under its own name."""
+
+    name = "start"
+    columns = ("start/value",)
+    every_steps = None
+    every_epochs = None
+
+    def on_train_start(self, state):
+        return {"start/value": 1.5 + state.step}
+
+
+def test_train_start_values_make_the_row_of_step_zero_of_a_new_run_only(tmp_path):
+    assert CallbackList([AtStart()], rank=0).columns() == {"start/value": "start/value"}
+    options = dict(TINY, epochs=2)
+    train(TrainConfig(**options, max_steps=2, output_dir=tmp_path), callbacks=[AtStart()],
+          **_images())  # fmt: skip
+    rows = _rows(tmp_path)
+    assert [(r["step"], r["start/value"], r["loss"]) for r in rows] == [
+        ("0", "1.5", ""),  # the network at initialisation: no loss yet
+        ("2", "", rows[1]["loss"]),
+    ]
+    train(TrainConfig(**options, output_dir=tmp_path, resume=True), callbacks=[AtStart()],
+          **_images())  # fmt: skip
+    assert [r["step"] for r in _rows(tmp_path)] == ["0", "2", "4"]  # no second row at start
