@@ -41,9 +41,10 @@ SUBCOMMANDS: dict[str, str] = {
 DESCRIPTION = """\
 neuroalign: how well do self-supervised vision networks match the visual cortex?
 
-Pipeline: train a backbone (CLAMP, SimCLR, VICReg, MMCR) -> extract layer activations ->
-register it as a Brain-Score model -> score it against cortical recordings (neural
-predictivity, RSA) -> measure the geometry of its representations.
+Pipeline: train a backbone (CLAMP; baselines SimCLR, VICReg, MMCR, DirectCLR, AdaDim) ->
+extract layer activations -> register it as a Brain-Score model -> score it against cortical
+recordings (neural predictivity, RSA) -> measure the geometry of its representations, also
+while it trains -> simulate the packing dynamics CLAMP rests on.
 
 Data sets are fetched once into $NEUROALIGN_HOME (default: the user cache dir); set
 $NEUROALIGN_MIRROR to a folder or URL that mirrors the public sources to work offline.
