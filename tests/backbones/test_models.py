@@ -6,7 +6,6 @@ import pytest
 import torch
 from torch import nn
 
-import neuroalign  # noqa: F401  (before torchvision)
 from neuroalign.backbones import (
     CHECKPOINT_FORMAT,
     ProjectionHead,

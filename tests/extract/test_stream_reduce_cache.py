@@ -76,7 +76,6 @@ _BUDGET_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
 
-import neuroalign
 from neuroalign.extract import load_model, stream_activations
 from neuroalign.extract.stream import process_memory
 
@@ -118,7 +117,6 @@ from pathlib import Path
 
 import psutil
 
-import neuroalign
 from neuroalign.extract import extract_activations, load_model, stream_activations
 from neuroalign.preprocessing import Preprocessing
 

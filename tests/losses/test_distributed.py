@@ -10,7 +10,6 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-import neuroalign  # noqa: F401
 from neuroalign.losses import create_loss
 from neuroalign.losses.distributed import (
     gather_batch,

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 import torch.nn as nn
 
-import neuroalign  # noqa: F401  (torchvision shim)
 from neuroalign.extract.model_spec import LoadedModel
 from neuroalign.neural_benchmarks import (
     ScoreConfig,

@@ -8,7 +8,6 @@ import pytest
 import torch
 from torch import nn
 
-import neuroalign  # noqa: F401
 from neuroalign.data import load_kriegeskorte2008
 from neuroalign.extract import LoadedModel
 from neuroalign.extract.model_spec import state_dict_sha256

@@ -19,7 +19,6 @@ WORKER = textwrap.dedent(
     import os, sys
     import torch
     torch.set_num_threads(1)
-    import neuroalign
     from neuroalign.extract import layer_views
     from neuroalign.train import Callback, TrainConfig, train
 

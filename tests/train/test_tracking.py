@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.backbones import load_checkpoint
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.tracking import ProbeImages, dimension_metrics, packing_metrics, read_run_metrics
@@ -180,7 +179,6 @@ WORKER = textwrap.dedent(
     import os, sys
     import torch
     torch.set_num_threads(1)
-    import neuroalign
     from neuroalign.train import TrainConfig, train
 
     out, loss = sys.argv[1], sys.argv[2]
