@@ -4,6 +4,7 @@ folders that run on one torch thread."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,10 @@ def _one_thread_folders(request: pytest.FixtureRequest) -> None:
     path = Path(request.path).resolve()
     if path.is_relative_to(TESTS) and path.relative_to(TESTS).parts[0] in ONE_THREAD_FOLDERS:
         request.getfixturevalue("one_torch_thread")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for torchrun's master or a local server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

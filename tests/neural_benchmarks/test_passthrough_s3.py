@@ -10,26 +10,20 @@ neuroalign model committed to V4 — exactly Brain-Score's ``score()`` path, off
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
+
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
 N_OBJECTS, PER_OBJECT, N_REPS, N_NEUROIDS = 2, 20, 4, 12
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
 def s3(tmp_path, monkeypatch):
     moto_server = pytest.importorskip("moto.moto_server.threaded_moto_server")
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     for key, value in {
