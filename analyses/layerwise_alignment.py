@@ -42,7 +42,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import neuroalign  # noqa: F401  (must come before torchvision)
 from neuroalign.config import add_config_arguments, config_from_args, save_config
 from neuroalign.errors import DataError
 from neuroalign.io import atomic_path, atomic_write

@@ -53,7 +53,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import neuroalign  # noqa: E402, F401
 from neuroalign.geometry.capacity import (  # noqa: E402
     DEFAULT_N_T,
     anchor_analysis,

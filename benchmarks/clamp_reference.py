@@ -34,7 +34,6 @@ from pathlib import Path
 
 import torch
 
-import neuroalign  # noqa: F401  (makes torchvision importable; harmless here)
 from neuroalign.io import atomic_write
 from neuroalign.losses import clamp_loss, submanifold_geometry
 

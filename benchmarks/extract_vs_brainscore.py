@@ -54,7 +54,6 @@ def worker(side: str, args: argparse.Namespace) -> None:
     os.environ["RESULTCACHING_DISABLE"] = "1"
     import torch
 
-    import neuroalign  # noqa: F401  (torchvision shim)
     from neuroalign.extract import extract_activations, load_model
     from neuroalign.preprocessing import Preprocessing
 

@@ -330,7 +330,6 @@ def section_data(args, device) -> dict:
     decoding in the workers, batched decoding on the device."""
     import torch
 
-    import neuroalign  # noqa: F401
     from neuroalign.data import ImageFolderDataset
     from neuroalign.preprocessing import Preprocessing
     from neuroalign.train.sources import FolderSource
@@ -511,8 +510,6 @@ def _find_mirror(explicit: str | None) -> None:
 def run_suite(args: argparse.Namespace) -> dict:
     """Run the chosen sections; returns (and writes, after each section) the results."""
     import torch
-
-    import neuroalign  # noqa: F401  (before torchvision)
 
     _find_mirror(args.mirror)
     if args.threads:

@@ -49,7 +49,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import neuroalign  # noqa: F401  (makes torchvision importable; harmless here)
 from neuroalign.io import atomic_write
 from neuroalign.packing import (
     MANNA_3D,

@@ -33,7 +33,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import neuroalign  # noqa: F401  (before torchvision users)
 from neuroalign.encoding import DEFAULT_ALPHAS, RidgeCVEncoder, cross_validated_score
 from neuroalign.encoding.correlation import median_over_neuroids, pearson_columns
 from neuroalign.encoding.splits import shuffle_splits

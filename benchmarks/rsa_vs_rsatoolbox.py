@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import neuroalign  # noqa: F401  (before torchvision users)
 from neuroalign.io import atomic_write
 from neuroalign.rsa import bootstrap_compare, compare_rdms, compute_rdm, noise_ceiling
 

@@ -37,7 +37,7 @@ os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
 os.environ.setdefault("RESULTCACHING_DISABLE", "1")
 warnings.filterwarnings("ignore")
 
-import neuroalign  # noqa: E402  (before torchvision)
+import neuroalign  # noqa: E402
 from neuroalign.data import load_cowley2023  # noqa: E402
 from neuroalign.encoding import cross_validated_score  # noqa: E402
 from neuroalign.extract import extract_activations, load_model  # noqa: E402

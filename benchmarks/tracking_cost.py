@@ -37,7 +37,6 @@ from pathlib import Path
 
 import torch
 
-import neuroalign  # noqa: F401  (before torchvision)
 from neuroalign.io import atomic_write
 
 RESULTS = Path(__file__).resolve().parent / "results" / "tracking.md"

@@ -37,8 +37,6 @@ from pathlib import Path
 import torch
 from torch.overrides import TorchFunctionMode
 
-import neuroalign  # noqa: F401  (before torchvision)
-
 REPO = Path(__file__).resolve().parents[1]
 BEFORE = "30618cf"  # the last commit before the issue-11 work
 RESULTS = REPO / "benchmarks" / "results" / "train_cpu_before_after.md"

@@ -35,7 +35,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import PROVISIONAL, load, results_path, speed_summary
 
-import neuroalign  # noqa: F401  (before torchvision)
 from neuroalign.augment import augment_views, get_recipe
 from neuroalign.backbones import create_ssl_model
 from neuroalign.io import atomic_write

@@ -1,13 +1,16 @@
-"""Test-wide settings: real mirrored data, an isolated cache, and the `gpu` marker."""
+"""Test-wide settings: real mirrored data, an isolated cache, the `gpu` marker, and the test
+folders that run on one torch thread."""
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 # Tests read the real mirrored data through the same loaders users get: point the mirror at
@@ -18,6 +21,10 @@ os.environ.setdefault("NEUROALIGN_HOME", str(REPO / ".cache" / "test-home"))
 os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
 os.environ.setdefault("RESULTCACHING_DISABLE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+#: Test folders whose tests all run on one torch thread (see `one_torch_thread`): many small
+#: convolutions, batched tiny solves and particle updates. Other tests ask for the fixture.
+ONE_THREAD_FOLDERS = frozenset({"backbones", "geometry", "packing", "tracking", "train"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -49,7 +56,7 @@ def one_torch_thread():
 
     Many small convolutions and batched tiny solves are faster on one thread than with two
     OpenMP threads spinning on a small (or shared) 2-core machine; no result depends on it.
-    Test folders opt in with an autouse fixture in their conftest.
+    Every test in `ONE_THREAD_FOLDERS` uses it; other tests ask for it by name.
     """
     import torch
 
@@ -57,3 +64,18 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_folders(request: pytest.FixtureRequest) -> None:
+    """Apply `one_torch_thread` to every test in the folders of `ONE_THREAD_FOLDERS`."""
+    path = Path(request.path).resolve()
+    if path.is_relative_to(TESTS) and path.relative_to(TESTS).parts[0] in ONE_THREAD_FOLDERS:
+        request.getfixturevalue("one_torch_thread")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for torchrun's master or a local server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 
-import neuroalign  # noqa: F401  (before torchvision)
 from neuroalign.augment import (
     RECIPES,
     AugmentRecipe,

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401  (before torchvision)
 from neuroalign.errors import DataError
 from neuroalign.preprocessing import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from torch import nn
 
-import neuroalign  # noqa: F401  (makes torchvision importable next to CPU torch)
-
 __all__ = ["FEATURE_DIMS", "resnet_backbone"]
 
 #: Width of the pooled features of each architecture.

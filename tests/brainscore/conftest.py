@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import neuroalign  # noqa: F401  (torchvision shim)
-
 
 @pytest.fixture(autouse=True)
 def _isolated_result_cache(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import neuroalign  # noqa: F401
 from neuroalign.cli import main
 
 

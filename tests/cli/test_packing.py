@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 import yaml
 
-import neuroalign  # noqa: F401
 from neuroalign.cli import main
 
 

@@ -7,7 +7,6 @@ import json
 import pandas as pd
 import pytest
 
-import neuroalign  # noqa: F401
 from neuroalign.cli import build_parser, main
 from neuroalign.config import config_from_args
 from neuroalign.rsa import RSAConfig

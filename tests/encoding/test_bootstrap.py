@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuroalign.encoding import cross_validated_score, score_interval, sessions_interval
+from neuroalign.encoding import (
+    bootstrap_score,
+    cross_validated_score,
+    score_interval,
+    sessions_interval,
+)
 from neuroalign.encoding.correlation import median_over_neuroids
 
 ALPHAS = np.logspace(-1, 3, 5)
@@ -83,3 +88,16 @@ def test_interval_covers_the_true_score_about_95_percent(n, amplitude):
     # Brain-Score's error (SEM over the overlapping splits) taken as +-1.96 SEM covers far less
     naive = np.mean(np.abs(np.array(scores) - truth) <= 1.96 * np.array(errors))
     assert naive < coverage - 0.1, (naive, coverage)
+
+
+def test_bootstrap_interval_narrows_with_more_stimuli():
+    rng = np.random.default_rng(0)
+
+    def width(n):
+        t = rng.normal(size=(n, 5))
+        p = t + rng.normal(size=(n, 5))
+        low, high, samples = bootstrap_score([p], [t], n_boot=300, seed=0)
+        assert samples.shape == (300,)
+        return high - low
+
+    assert width(1000) < width(60)

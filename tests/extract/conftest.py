@@ -8,8 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import neuroalign  # noqa: F401  (torchvision shim)
-
 
 def write_images(folder: Path, n: int, size: int = 40, seed: int = 0) -> list[Path]:
     """``n`` random RGB PNG files of ``size`` x ``size`` pixels (varying sizes every third)."""

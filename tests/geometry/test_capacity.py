@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
 from neuroalign.geometry import anchor_analysis, manifold_capacity, remove_center_correlations
 from neuroalign.geometry.capacity import solve_anchor_qp

@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
 from neuroalign.geometry import covariance_spectrum, effective_rank, participation_ratio
 

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
 from neuroalign.geometry import submanifold_pairs, submanifold_summary, submanifold_table
 from neuroalign.losses.clamp import submanifold_geometry

@@ -10,7 +10,6 @@ import torch
 import yaml
 from torch import nn
 
-import neuroalign  # noqa: F401
 from neuroalign.extract import LoadedModel
 from neuroalign.extract.model_spec import state_dict_sha256
 from neuroalign.geometry import GeometryConfig, balanced_subset, run_geometry

@@ -12,7 +12,6 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-import neuroalign  # noqa: F401
 from neuroalign.losses import create_loss
 from neuroalign.losses.distributed import gather_batch, get_rank, get_world_size
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.losses import (
     AdaDimLoss,
     adadim_loss,

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401  (torchvision shim; keeps import order uniform)
 from neuroalign.losses import CLAMPLoss, clamp_loss, submanifold_geometry
 
 

@@ -9,7 +9,6 @@ import pytest
 import torch
 import yaml
 
-import neuroalign  # noqa: F401
 from neuroalign.backbones import create_ssl_model, load_checkpoint
 from neuroalign.cli import build_parser
 from neuroalign.losses import DirectCLRLoss, create_loss, directclr_loss, simclr_loss

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import socket
 from pathlib import Path
 
 import pytest
 import torch
 import torch.multiprocessing as mp
 
-import neuroalign  # noqa: F401
 from neuroalign.losses import create_loss
 from neuroalign.losses.distributed import (
     gather_batch,
@@ -19,6 +17,7 @@ from neuroalign.losses.distributed import (
     is_distributed,
     scale_gradient,
 )
+from tests.conftest import free_port
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,12 +27,6 @@ def ddp(monkeypatch):
     """The worker module, importable by name (also in spawned ranks) while the test runs."""
     monkeypatch.syspath_prepend(str(HERE))
     return importlib.import_module("_losses_ddp_worker")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.slow

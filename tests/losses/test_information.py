@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign import geometry
 from neuroalign.losses.information import (
     effective_rank,

@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import neuroalign  # noqa: F401
 from neuroalign.losses import SimCLRLoss, simclr_loss
 from neuroalign.losses.simclr import DEFAULT_TEMPERATURE
 

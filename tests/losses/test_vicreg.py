@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import neuroalign  # noqa: F401
 from neuroalign.losses import VICRegLoss, vicreg_loss, vicreg_terms
 
 # One view of B = 2 images in d = 2: Var (ddof 1) = (0.125, 0.5), Cov_01 = 0.25

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 import torch.nn as nn
 
-import neuroalign  # noqa: F401  (torchvision shim)
 from neuroalign.extract.model_spec import LoadedModel
 from neuroalign.neural_benchmarks import (
     ScoreConfig,
@@ -211,7 +210,7 @@ def test_registered_brainscore_model_is_scored_through_its_brain_model(shared_da
 
 def test_brainscore_benchmark_rows_keep_raw_and_ceiled(monkeypatch):
     """Rows built from Brain-Score's own Scores (value ceiled, attrs raw and ceiling); the real
-    S3 path is exercised in test_passthrough_s3.py."""
+    S3 path is exercised in test_passthrough.py."""
     from brainscore_core.metrics import Score
     from brainscore_vision.benchmark_helpers.neural_common import explained_variance
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
 from neuroalign.rsa import COMPARE_METHODS, compare_rdms, compute_rdm, rdm_dataarray
 from neuroalign.rsa.compare import RSATOOLBOX_NAMES

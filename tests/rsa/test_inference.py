@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
 from neuroalign.rsa import (
     COMPARE_METHODS,

@@ -8,7 +8,6 @@ import torch
 import xarray as xr
 from scipy.spatial.distance import pdist, squareform
 
-import neuroalign  # noqa: F401  (before torchvision users)
 from neuroalign.errors import DataError
 from neuroalign.rsa import RDM_DIMS, compute_rdm, condensed_to_square, square_to_condensed
 from neuroalign.rsa.rdm import n_stimuli_from_condensed

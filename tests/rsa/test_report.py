@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import neuroalign  # noqa: F401
 from neuroalign.errors import DataError
 from neuroalign.rsa import compare_rdms, compute_rdm, rdm_dataarray, rsa_layer_scores
 from neuroalign.rsa.report import TABLE_COLUMNS, plot_layer_scores, plot_rdms

@@ -1,4 +1,4 @@
-"""Shared fixtures of the tracker tests: a small SSLModel and fixed probe images (one thread)."""
+"""Shared fixtures of the tracker tests: a small SSLModel and fixed probe images."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ import torch
 from neuroalign.backbones import create_ssl_model
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.tracking import ProbeImages
-
-
-@pytest.fixture(autouse=True)
-def _single_thread(one_torch_thread):
-    yield
 
 
 @pytest.fixture(scope="module")

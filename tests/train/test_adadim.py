@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.augment import augment_views, get_recipe
 from neuroalign.backbones import load_checkpoint, read_checkpoint
 from neuroalign.losses import adaptive_alpha

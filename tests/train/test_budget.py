@@ -8,7 +8,6 @@ import time
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.backbones import read_checkpoint
 from neuroalign.train import TrainConfig, train
 from neuroalign.train.budget import budget_steps, seconds_per_step

@@ -8,7 +8,6 @@ import csv
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.backbones import read_checkpoint
 from neuroalign.train import Callback, TrainConfig, train
 from neuroalign.train.callbacks import CallbackList

@@ -44,7 +44,6 @@ def test_resume_compatibility_names_the_differences():
 KILLED_WRITER = """
 import sys, time
 import torch
-import neuroalign
 from neuroalign.backbones import write_checkpoint
 
 def slow_save(obj, path, *args, **kwargs):  # torch.save interrupted half-way

@@ -8,7 +8,6 @@ import dataclasses
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.augment import augment_views, get_recipe
 from neuroalign.backbones import load_checkpoint, read_checkpoint
 from neuroalign.data import spread_indices

@@ -9,7 +9,6 @@ import pytest
 import torch
 from torch import nn
 
-import neuroalign  # noqa: F401
 from neuroalign.backbones import create_ssl_model
 from neuroalign.train.memory import (
     MemoryEstimate,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.train.sources import FolderSource, TensorSource, epoch_batches
 
 # torchvision 0.29 marks its image decoders deprecated (TorchCodec succeeds them); they work

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.augment import get_recipe
 from neuroalign.backbones import create_ssl_model
 from neuroalign.losses import create_loss

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,7 +18,6 @@ import pandas as pd
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.backbones import load_checkpoint
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.tracking import ProbeImages, dimension_metrics, packing_metrics, read_run_metrics
@@ -31,6 +29,7 @@ from neuroalign.train.tracking import (
     PackingTracker,
     tracking_callbacks,
 )
+from tests.conftest import free_port
 
 TINY = dict(
     arch="resnet18",
@@ -180,7 +179,6 @@ WORKER = textwrap.dedent(
     import os, sys
     import torch
     torch.set_num_threads(1)
-    import neuroalign
     from neuroalign.train import TrainConfig, train
 
     out, loss = sys.argv[1], sys.argv[2]
@@ -204,18 +202,12 @@ WORKER = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_two_processes(tmp_path: Path, loss: str) -> list[dict]:
     """Train with tracking in 2 gloo processes (torchrun); each rank's step, params, rows."""
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     torchrun = Path(sys.executable).with_name("torchrun")
-    cmd = [str(torchrun), "--nproc-per-node", "2", "--master-port", str(_free_port()),
+    cmd = [str(torchrun), "--nproc-per-node", "2", "--master-port", str(free_port()),
            str(script), str(tmp_path), loss]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)

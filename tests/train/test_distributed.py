@@ -5,7 +5,6 @@ every rank, the rank-0 row in metrics.csv."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -14,12 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.conftest import free_port
+
 WORKER = textwrap.dedent(
     """
     import os, sys
     import torch
     torch.set_num_threads(1)
-    import neuroalign
     from neuroalign.extract import layer_views
     from neuroalign.train import Callback, TrainConfig, train
 
@@ -58,12 +58,6 @@ WORKER = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_two_process_ddp_trains_in_sync(tmp_path):
     script = tmp_path / "worker.py"
@@ -74,7 +68,7 @@ def test_two_process_ddp_trains_in_sync(tmp_path):
         "--nproc-per-node",
         "2",
         "--master-port",
-        str(_free_port()),
+        str(free_port()),
         str(script),
         str(tmp_path),
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-import neuroalign  # noqa: F401
 from neuroalign.losses import (
     LOSSES,
     AdaDimLoss,

@@ -1,35 +1,49 @@
-"""Brain-Score's own benchmark, loaded for real through its S3 loader from a local S3 server.
+"""Brain-Score's own benchmarks through neuroalign: unknown names and missing data in clear
+words, and a benchmark loaded for real through Brain-Score's S3 loader from a local S3 server.
 
-A small MajajHong2015-style assembly (Cowley 2023 images, synthetic responses with repetitions)
-and its stimulus set are packaged with Brain-Score's own writers, served by moto's S3 server
-on 127.0.0.1 under Brain-Score's identifiers (``dicarlo.MajajHong2015.public``, ``hvm-public``;
-the registry entries are pointed at the test files' sha1), and
+In the S3 test, a small MajajHong2015-style assembly (Cowley 2023 images, synthetic responses
+with repetitions) and its stimulus set are packaged with Brain-Score's own writers, served by
+moto's S3 server on 127.0.0.1 under Brain-Score's identifiers (``dicarlo.MajajHong2015.public``,
+``hvm-public``; the registry entries are pointed at the test files' sha1), and
 ``MajajHong2015public.V4-pls`` is loaded by ``brainscore_vision.load_benchmark`` and run on a
 neuroalign model committed to V4 — exactly Brain-Score's ``score()`` path, offline.
 """
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.slow
+from neuroalign.errors import DataError
+from tests.conftest import free_port
+
+
+def test_unknown_brainscore_benchmark_is_called_unknown(tmp_path, monkeypatch):
+    from neuroalign.neural_benchmarks import load_brainscore_benchmark
+
+    with pytest.raises(DataError, match="unknown benchmark 'Nobody2020.V4-pls'") as err:
+        load_brainscore_benchmark("Nobody2020.V4-pls")
+    assert "reached" not in str(err.value)
+
+
+def test_brainscore_benchmark_without_data_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRAINIO_HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("RESULTCACHING_HOME", str(tmp_path / "rc"))
+    from neuroalign.neural_benchmarks import load_brainscore_benchmark
+
+    with pytest.raises(DataError, match="offline benchmark"):
+        load_brainscore_benchmark("FreemanZiemba2013public.V1-pls")
+
 
 N_OBJECTS, PER_OBJECT, N_REPS, N_NEUROIDS = 2, 20, 4, 12
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()
 def s3(tmp_path, monkeypatch):
     moto_server = pytest.importorskip("moto.moto_server.threaded_moto_server")
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     for key, value in {
@@ -107,6 +121,7 @@ def _package(tmp_path, shared_data):
     return csv_sha1, zip_sha1, nc_sha1
 
 
+@pytest.mark.slow
 def test_majajhong_public_v4_pls_through_brainscore_s3_loader(
     s3, tmp_path, shared_data, monkeypatch
 ):

@@ -1,4 +1,5 @@
-"""The command line: every sub-command has --help (fast, each default once); data list/fetch."""
+"""The parser (neuroalign/cli/__init__.py): every sub-command has --help, each default shown
+once, and building it imports neither torch nor Brain-Score."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ import sys
 import pytest
 
 from neuroalign.cli import SUBCOMMANDS, build_parser, main
-
-#: Commands whose options still import torch when built: their configs live in packages whose
-#: ``__init__`` imports torch (neuroalign.train). Strict: when one becomes lazy, this fails
-#: until it is taken off the list.
 
 
 def test_top_level_help_lists_the_pipeline(capsys):
@@ -73,38 +70,3 @@ def test_top_level_help_imports_neither_torch_nor_brainscore():
 def test_building_a_command_imports_neither_torch_nor_brainscore(name):
     code = f"from neuroalign.cli import build_parser\nbuild_parser([{name!r}])"
     assert _imported_after(code) == set()
-
-
-def test_brainscore_slots_warning_is_filtered():
-    code = (
-        "import warnings\nwarnings.simplefilter('default')\nimport neuroalign\n"
-        "import brainscore_core.metrics"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "__slots__" not in result.stderr
-    bare = subprocess.run(
-        [sys.executable, "-W", "default", "-c", "import brainscore_core.metrics"],
-        capture_output=True,
-        text=True,
-    )
-    assert "should explicitly define __slots__" in bare.stderr  # what the filter removes
-
-
-def test_data_list_and_fetch(capsys):
-    assert main(["data", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "cowley2023" in out and "kriegeskorte2008" in out
-    assert main(["data", "fetch", "kriegeskorte2008"]) == 0
-    assert "92 images" in capsys.readouterr().out
-    assert main(["data", "fetch", "nonsense"]) == 2
-
-
-def test_console_script_entry_point():
-    out = subprocess.run(
-        [sys.executable, "-m", "neuroalign.cli", "--version"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.strip() == "0.1.0"

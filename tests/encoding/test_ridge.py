@@ -1,30 +1,24 @@
-"""Ridge and PLS estimators agree with scikit-learn (the reference Brain-Score uses)."""
+"""RidgeCVEncoder agrees with scikit-learn's Ridge / RidgeCV (the reference Brain-Score uses)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from sklearn.cross_decomposition import PLSRegression
 from sklearn.linear_model import Ridge, RidgeCV
 
-from neuroalign.encoding import PLSEncoder, RidgeCVEncoder
+from neuroalign.encoding import RidgeCVEncoder
 from neuroalign.errors import DataError
 
+from .conftest import regression_data
+
 ALPHAS = np.logspace(-2, 6, 17)
-
-
-def _data(n: int, p: int, q: int = 6, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, p)) + 3.0  # non-zero mean: the intercept matters
-    Y = X @ rng.normal(size=(p, q)) + 5.0 * rng.normal(size=(n, q)) - 2.0
-    return X, Y, rng.normal(size=(25, p))
 
 
 @pytest.mark.parametrize(("n", "p"), [(120, 30), (60, 200)])
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 def test_ridge_single_alpha_equals_sklearn_ridge(n, p, solver):
-    X, Y, Xt = _data(n, p)
+    X, Y, Xt = regression_data(n, p)
     ours = RidgeCVEncoder(alphas=[7.0], solver=solver).fit(X, Y)
     ref = Ridge(alpha=7.0).fit(X, Y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
@@ -34,7 +28,7 @@ def test_ridge_single_alpha_equals_sklearn_ridge(n, p, solver):
 @pytest.mark.parametrize(("n", "p"), [(120, 30), (60, 200)])
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 def test_ridge_alpha_per_target_equals_sklearn_ridgecv(n, p, solver):
-    X, Y, Xt = _data(n, p)
+    X, Y, Xt = regression_data(n, p)
     ours = RidgeCVEncoder(alphas=ALPHAS, solver=solver).fit(X, Y)
     ref = RidgeCV(alphas=ALPHAS, alpha_per_target=True).fit(X, Y)
     np.testing.assert_array_equal(ours.alpha_, ref.alpha_)
@@ -45,7 +39,7 @@ def test_ridge_alpha_per_target_equals_sklearn_ridgecv(n, p, solver):
 
 
 def test_ridge_loo_predictions_are_true_leave_one_out():
-    X, Y, _ = _data(30, 5, q=2)
+    X, Y, _ = regression_data(30, 5, q=2)
     est = RidgeCVEncoder(alphas=[3.0]).fit(X, Y)
     for i in (0, 7, 29):
         keep = np.arange(30) != i
@@ -53,45 +47,19 @@ def test_ridge_loo_predictions_are_true_leave_one_out():
         np.testing.assert_allclose(est.loo_predictions_[i], ref, rtol=1e-9)
 
 
-@pytest.mark.parametrize(("n", "p"), [(150, 40), (80, 300)])
-@pytest.mark.parametrize("solver", ["primal", "kernel"])
-def test_pls_equals_sklearn_plsregression(n, p, solver):
-    X, Y, Xt = _data(n, p)
-    ref = PLSRegression(n_components=25, scale=False).fit(X, Y)
-    ours = PLSEncoder(25, solver=solver).fit(X, Y)
-    assert ours.n_iter_ == list(ref.n_iter_)
-    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose(ours.predict(Xt), ref.predict(Xt), rtol=1e-8, atol=1e-8)
-    if solver == "primal":  # identical weights up to sklearn's sign convention
-        signs = np.sign(ref.x_weights_[np.abs(ref.x_weights_).argmax(axis=0), range(25)])
-        own = np.sign(ours.x_weights_[np.abs(ours.x_weights_).argmax(axis=0), range(25)])
-        np.testing.assert_allclose(ours.x_weights_ * own, ref.x_weights_ * signs, atol=1e-8)
-
-
-def test_pls_single_target_equals_sklearn():
-    X, Y, Xt = _data(90, 20, q=1)
-    ref = PLSRegression(n_components=5, scale=False).fit(X, Y[:, 0])
-    for solver in ("primal", "kernel"):
-        ours = PLSEncoder(5, solver=solver).fit(X, Y[:, 0])
-        np.testing.assert_allclose(ours.predict(Xt), ref.predict(Xt).ravel(), rtol=1e-8)
-
-
-@pytest.mark.parametrize("cls", [RidgeCVEncoder, PLSEncoder])
-def test_torch_input_matches_numpy(cls):
-    X, Y, Xt = _data(70, 90)
-    est_np = cls().fit(X, Y)
-    est_t = cls().fit(torch.from_numpy(X), torch.from_numpy(Y))
+def test_torch_input_matches_numpy():
+    X, Y, Xt = regression_data(70, 90)
+    est_np = RidgeCVEncoder().fit(X, Y)
+    est_t = RidgeCVEncoder().fit(torch.from_numpy(X), torch.from_numpy(Y))
     pred_t = est_t.predict(torch.from_numpy(Xt))
     assert isinstance(pred_t, torch.Tensor) and pred_t.dtype == torch.float64
     np.testing.assert_allclose(pred_t.numpy(), est_np.predict(Xt), rtol=1e-9, atol=1e-9)
 
 
 def test_bad_input_is_named():
-    X, Y, _ = _data(40, 10)
+    X, Y, _ = regression_data(40, 10)
     with pytest.raises(DataError, match="presentations"):
         RidgeCVEncoder().fit(X, Y[:-1])
-    with pytest.raises(DataError, match="n_components"):
-        PLSEncoder(25).fit(X, Y)  # only 10 features
     with pytest.raises(ValueError, match="positive"):
         RidgeCVEncoder(alphas=[0.0]).fit(X, Y)
     with pytest.raises(DataError, match="shape"):
@@ -111,14 +79,13 @@ def test_centred_gram_equals_gram_of_a_centred_copy(dtype):
     np.testing.assert_allclose(mean, X64.mean(axis=0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("cls", [RidgeCVEncoder, PLSEncoder])
-def test_kernel_fit_makes_no_centred_copy_of_the_features(cls):
+def test_kernel_fit_makes_no_centred_copy_of_the_features():
     """Peak memory of a wide fit stays near the features themselves (issue 15: <= 1.2x)."""
     import tracemalloc
 
-    X, Y, _ = _data(40, 30000)
+    X, Y, _ = regression_data(40, 30000)
     tracemalloc.start()
-    cls().fit(X, Y)
+    RidgeCVEncoder().fit(X, Y)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     coef_bytes = X.shape[1] * Y.shape[1] * 8  # the fitted coefficients (p, q) and a temporary

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-import neuroalign  # noqa: F401  (torchvision shim)
 from neuroalign.extract import extract_activations, load_model
 from neuroalign.preprocessing import Preprocessing
 
