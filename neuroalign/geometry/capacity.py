@@ -395,8 +395,11 @@ def anchor_analysis(
 
 
 def _mean_abs_corr(X: np.ndarray) -> float:
-    """Mean |cosine| between distinct rows of X (P, k)."""
+    """Mean |cosine| between distinct rows of X (P, k); NaN when a row is (numerically) zero,
+    where the cosine is undefined."""
     norms = np.linalg.norm(X, axis=1, keepdims=True)
+    if norms.min() <= 1e-12 * max(norms.max(), 1e-300):
+        return float("nan")
     C = (X @ X.T) / (norms @ norms.T)
     P = X.shape[0]
     return float((np.abs(C).sum() - P) / (P * (P - 1)))
@@ -410,18 +413,24 @@ def _corr_cost_grad(W: np.ndarray, X: np.ndarray, C: np.ndarray) -> tuple[np.nda
     with M = X P X^T, D = C - M and c0 = diag(D), F = 1/2 sum_{mu,nu} D_{mu nu}^2 /
     (c0_mu c0_nu). With E = D / (c0 c0^T): dF/dM = -E + diag(E^2 c0), and
     dF/dW = 2 (I - P) X^T (dF/dM) X W (W^T W)^-1, evaluated right to left (O(P^2 K)).
+
+    A frame whose span (numerically) contains a centre leaves it no residual (c0_mu = 0), where
+    the cost is undefined: such frames get cost +inf and gradient 0, which the line search
+    rejects (rank-deficient centres reach them, e.g. a nearly one-dimensional layer).
     """
     XW = X @ W  # (R, P, K)
     gram_inv = np.linalg.inv(W.transpose(0, 2, 1) @ W)
     A = XW @ gram_inv
     D = C - A @ XW.transpose(0, 2, 1)
     c0 = np.diagonal(D, axis1=1, axis2=2)
+    valid = c0.min(axis=1) > 1e-12 * max(float(np.trace(C)) / len(C), 1e-300)  # (R,)
+    c0 = np.where(valid[:, None], c0, 1.0)
     E = D / (c0[:, :, None] * c0[:, None, :])
-    cost = 0.5 * np.einsum("rij,rij->r", D, E)
+    cost = np.where(valid, 0.5 * np.einsum("rij,rij->r", D, E), np.inf)
     h = np.einsum("rij,rij,rj->ri", E, E, c0)  # diag(E^2 c0)
     SWG = X.T @ (h[:, :, None] * A - E @ A)  # X^T (dF/dM) X W (W^T W)^-1, (R, n, K)
     grad = SWG - W @ (gram_inv @ (W.transpose(0, 2, 1) @ SWG))
-    return cost, 2.0 * grad
+    return cost, np.where(valid[:, None, None], 2.0 * grad, 0.0)
 
 
 def _lbfgs(
@@ -629,7 +638,8 @@ def remove_center_correlations(
         costs.append(_mean_abs_corr(X - X @ V1 @ V1.T))
         if k > 4 and costs[-1] > costs[-2] > costs[-3] > costs[-4]:
             break
-    best = int(np.nanargmin(costs))
+    # a rank whose frame contains a centre leaves no residual correlation to measure (NaN)
+    best = int(np.nanargmin(costs)) if np.isfinite(costs).any() else 0
     return proj @ frames[best], res0, best + 1
 
 

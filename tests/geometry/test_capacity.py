@@ -157,6 +157,35 @@ def test_center_correlation_removal_finds_a_shared_direction():
     assert np.linalg.norm(basis.T @ s) > 0.9
 
 
+@pytest.mark.parametrize("rank", [1, 3])
+def test_center_correlation_removal_of_rank_deficient_centres_is_quiet_and_finite(rank):
+    # centres spanning `rank` dimensions: frames of rank >= `rank` can contain them, where the
+    # centre-correlation cost is undefined (0 / 0); such frames are rejected, not warned about
+    import warnings
+
+    rng = np.random.default_rng(rank)
+    centres = rng.standard_normal((10, rank)) @ rng.standard_normal((rank, 30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        basis, res0, k = remove_center_correlations(centres, n_reps=3, rng=rng)
+    assert np.isfinite(basis).all() and np.isfinite(res0)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(k), atol=1e-8)
+    if rank == 1:  # every centre is a multiple of one direction: |correlation| 1, that direction
+        assert res0 == pytest.approx(1.0)
+        direction = centres[0] / np.linalg.norm(centres[0])
+        assert np.linalg.norm(basis.T @ direction) == pytest.approx(1.0)
+
+
+def test_centre_cost_of_a_frame_containing_a_centre_is_infinite():
+    from neuroalign.geometry.capacity import _corr_cost_grad
+
+    X = np.random.default_rng(3).standard_normal((5, 4))
+    W = np.stack([X[:1].T, np.random.default_rng(4).standard_normal((4, 1))])  # (2, 4, 1)
+    cost, grad = _corr_cost_grad(W, X, X @ X.T)
+    assert cost[0] == np.inf and np.isfinite(cost[1])
+    assert (grad[0] == 0).all() and np.isfinite(grad).all()
+
+
 def test_bad_input():
     with pytest.raises(DataError, match="at least 2 manifolds"):
         manifold_capacity([np.ones((3, 4))])
