@@ -21,13 +21,18 @@ def code_blocks(language: str) -> list[str]:
 
 
 def shell_commands() -> list[list[str]]:
-    """Every command line of the README's bash blocks, split as a shell would (comments off)."""
+    """Every command line of the README's bash blocks and the ``$ `` lines of its console
+    blocks, split as a shell would (comments and leading ``VAR=value`` settings off)."""
+    lines = [line for b in code_blocks("bash") for line in b.replace("\\\n", " ").splitlines()]
+    for block in code_blocks("console"):
+        lines += [line[2:] for line in block.splitlines() if line.startswith("$ ")]
     commands = []
-    for block in code_blocks("bash"):
-        for line in block.replace("\\\n", " ").splitlines():
-            words = shlex.split(line, comments=True)
-            if words:
-                commands.append(words)
+    for line in lines:
+        words = shlex.split(line, comments=True)
+        while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+            words = words[1:]
+        if words:
+            commands.append(words)
     return commands
 
 
@@ -85,3 +90,21 @@ def test_the_python_snippet_runs(shared_data):
         exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["v4"].dims == ("presentation", "neuroid")
     assert len(namespace["k92"].stimulus_set) == 92
+
+
+#: README commands quick enough to run in every test session (the others are run from a fresh
+#: clone before a release; their parsing is checked above).
+FAST_COMMANDS = [["data", "list"], ["data", "fetch", "cowley2023"]]
+
+
+@pytest.mark.parametrize("argv", FAST_COMMANDS, ids=" ".join)
+def test_fast_readme_commands_run(argv, shared_data):
+    import subprocess
+    import sys
+
+    assert argv in NEUROALIGN_COMMANDS, "the README no longer shows this command"
+    done = subprocess.run(
+        [sys.executable, "-m", "neuroalign", *argv], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cowley2023" in done.stdout
