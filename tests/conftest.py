@@ -79,3 +79,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+#: The smallest training run the loop tests share: ResNet-18 (CIFAR stem) on 8x8 crops of
+#: synthetic images, batch 8 x 2 views, no kNN, no TensorBoard, no progress bar. Tests add what
+#: they exercise: ``TrainConfig(**{**TINY_TRAIN, "epochs": 4}, output_dir=...)``.
+TINY_TRAIN = dict(
+    arch="resnet18",
+    head_dims=(32, 16),
+    views=2,
+    batch_size=8,
+    warmup_epochs=0.5,
+    dataset="synthetic",
+    image_size=8,
+    knn_every_epochs=0,
+    progress=False,
+    tensorboard=False,
+)

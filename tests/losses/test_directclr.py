@@ -15,6 +15,7 @@ from neuroalign.losses import DirectCLRLoss, create_loss, directclr_loss, simclr
 from neuroalign.losses.directclr import DEFAULT_D0, DEFAULT_TEMPERATURE
 from neuroalign.train import TrainConfig, train
 from neuroalign.train.config import resolve_train_config
+from tests.conftest import TINY_TRAIN
 
 
 def random_z(seed=0, n_views=2, batch=6, dim=7):
@@ -117,20 +118,11 @@ def test_the_training_loop_runs_directclr_without_a_projector(tmp_path, one_torc
     gen = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (16, 3, 8, 8), dtype=torch.uint8, generator=gen)
     cfg = TrainConfig(
-        arch="resnet18",
-        head_dims=(),
+        **{**TINY_TRAIN, "head_dims": ()},
         loss="directclr",
         loss_options=("d0=64", "temperature=0.2"),
-        views=2,
-        batch_size=8,
         epochs=2,
         max_steps=3,
-        warmup_epochs=0.5,
-        dataset="synthetic",
-        image_size=8,
-        knn_every_epochs=0,
-        progress=False,
-        tensorboard=False,
         log_every_steps=1,
         output_dir=tmp_path,
     )

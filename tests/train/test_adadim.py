@@ -15,24 +15,16 @@ from neuroalign.tracking import read_run_metrics
 from neuroalign.train import TrainConfig, train
 from neuroalign.train.adadim import alpha_seed
 from neuroalign.train.sources import epoch_batches
+from tests.conftest import TINY_TRAIN
 
-TINY = dict(
-    arch="resnet18",
-    head_dims=(32, 16),
-    loss="adadim",
-    loss_options=("tau=2", "alpha_batches=2"),
-    views=2,
-    batch_size=8,
-    epochs=5,
-    warmup_epochs=0.5,
-    dataset="synthetic",
-    image_size=8,
-    knn_every_epochs=0,
-    progress=False,
-    tensorboard=False,
-    log_every_steps=1,
-    save_every_epochs=1,
-)
+TINY = {
+    **TINY_TRAIN,
+    "loss": "adadim",
+    "loss_options": ("tau=2", "alpha_batches=2"),
+    "epochs": 5,
+    "log_every_steps": 1,
+    "save_every_epochs": 1,
+}
 
 
 def _data(n: int = 32) -> dict[str, torch.Tensor]:

@@ -11,23 +11,10 @@ import torch
 from neuroalign.backbones import read_checkpoint
 from neuroalign.train import Callback, TrainConfig, train
 from neuroalign.train.callbacks import CallbackList
+from tests.conftest import TINY_TRAIN
 
 # ResNet-18 (CIFAR stem) on 8x8 crops of 16 synthetic images: 2 steps per epoch
-TINY = dict(
-    arch="resnet18",
-    head_dims=(32, 16),
-    views=2,
-    batch_size=8,
-    epochs=4,
-    warmup_epochs=0.5,
-    dataset="synthetic",
-    image_size=8,
-    r_s=3.0,
-    knn_every_epochs=0,
-    progress=False,
-    tensorboard=False,
-    log_every_steps=4,
-)
+TINY = {**TINY_TRAIN, "epochs": 4, "r_s": 3.0, "log_every_steps": 4}
 
 
 def _images(n: int = 16) -> dict[str, torch.Tensor]:

@@ -15,24 +15,18 @@ from neuroalign.errors import DataError
 from neuroalign.losses import create_loss
 from neuroalign.preprocessing import Preprocessing
 from neuroalign.train import TrainConfig, TrainingDiverged, train
+from tests.conftest import TINY_TRAIN
 
 # ResNet-18 with the CIFAR stem on 8x8 crops of 32 CIFAR-10 images: 4 steps per epoch
-TINY = dict(
-    arch="resnet18",
-    head_dims=(64, 32),
-    views=2,
-    batch_size=8,
-    epochs=50,
-    warmup_epochs=0.5,
-    dataset="cifar10",
-    train_subset=32,
-    image_size=8,
-    r_s=3.0,
-    knn_every_epochs=0,
-    progress=False,
-    tensorboard=False,
-    log_every_steps=1,
-)
+TINY = {
+    **TINY_TRAIN,
+    "head_dims": (64, 32),
+    "epochs": 50,
+    "dataset": "cifar10",
+    "train_subset": 32,
+    "r_s": 3.0,
+    "log_every_steps": 1,
+}
 
 
 def _synthetic(n: int = 16, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -29,26 +29,17 @@ from neuroalign.train.tracking import (
     PackingTracker,
     tracking_callbacks,
 )
-from tests.conftest import free_port
+from tests.conftest import TINY_TRAIN, free_port
 
-TINY = dict(
-    arch="resnet18",
-    head_dims=(32, 16),
-    views=2,
-    batch_size=8,
-    epochs=6,
-    warmup_epochs=0.5,
-    dataset="synthetic",
-    image_size=8,
-    r_s=3.0,
-    knn_every_epochs=0,
-    progress=False,
-    tensorboard=False,
-    log_every_steps=2,
-    track=("packing", "dimension"),
-    track_images=12,
-    track_packing_images=6,
-)
+TINY = {
+    **TINY_TRAIN,
+    "epochs": 6,
+    "r_s": 3.0,
+    "log_every_steps": 2,
+    "track": ("packing", "dimension"),
+    "track_images": 12,
+    "track_packing_images": 6,
+}
 
 
 def _data(n: int = 32, seed: int = 0) -> dict[str, torch.Tensor]:
