@@ -30,7 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "plot-run": "plot a training run's loss, kNN and tracked quantities against step",
     "probe": "linear-probe top-1 accuracy of a trained checkpoint",
     "extract": "layer activations of a model to a stimulus set (netCDF assemblies)",
-    "register": "write/install a Brain-Score model plugin",
+    "register": "write/install a Brain-Score model plugin, or install neuroalign's benchmarks",
     "score": "score a model's layers on a neural benchmark (V4, IT, Brain-Score ids)",
     "rsa": "RSA of a model's layers with monkey and human IT (92 images)",
     "geometry": "manifold geometry, dimension and capacity of a model's layers",

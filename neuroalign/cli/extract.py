@@ -53,12 +53,7 @@ Examples:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    parser = add_subparser(
-        subparsers,
-        "extract",
-        help="layer activations of a model to a stimulus set (netCDF assemblies)",
-        description=DESCRIPTION,
-    )
+    parser = add_subparser(subparsers, "extract", DESCRIPTION)
     add_config_arguments(parser, ExtractConfig)
     parser.set_defaults(func=run)
     return parser

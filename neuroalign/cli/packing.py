@@ -27,15 +27,8 @@ actions:
   compare  BRO vs particle SGD at matched learning rate alpha = eps / b_f: phi_c of each and the
            drift and noise of one step (Eq. 1 / Eq. 3)
 
-examples:
+example:
   neuroalign packing run --d 3 --n 2000 --phi 0.6 --dynamics bro --eps 0.02 --out runs/bro
-  neuroalign packing run --d 2 --n 400 --phi 0.86 --eps 0.05 --steps 3000 --out runs/crystal
-  neuroalign packing scan --sizes 500,1000 --phis 0.60,0.61,0.62,0.63,0.64 --eps 0.02 \\
-      --steps 20000 --out runs/scan
-  neuroalign packing fss --sizes 250,500,1000 --phis 0.60,0.61,0.62,0.63,0.64 --eps 0.02 \\
-      --steps 20000 --out runs/fss
-  neuroalign packing compare --sizes 500 --phis 0.60,0.62,0.64 --eps 0.02 \\
-      --batch-fractions 0.25,0.75,1 --steps 20000 --out runs/compare
 
 Run `neuroalign packing ACTION --help` for each action's options.
 """
@@ -147,34 +140,11 @@ def _no_action(parser: argparse.ArgumentParser) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from neuroalign.config import config_from_args
-    from neuroalign.packing import report
+    from neuroalign.packing.report import run_packing
 
-    action = args.packing_action
-    cfg = config_from_args(_config_class(action), args)
-    if action == "run":
-        summary = report.run_report(cfg, args.out, progress=args.progress, structure=args.structure)
-        state = "absorbed (L = 0)" if summary["absorbed"] else "active"
-        print(
-            f"{cfg.dynamics.upper()} d={cfg.d} N={cfg.n} phi={cfg.phi}: {state} after "
-            f"{summary['steps']} steps ({summary['steps_per_s']:.0f} steps/s); steady state "
-            f"f_a={summary['f_active']:.4f} L={summary['loss']:.4g} Z={summary['z']:.3f}; "
-            f"tau={summary['tau']:.0f}; wrote {args.out}"
-        )
-    elif action == "scan":
-        table = report.scan_report(cfg, args.out, progress=args.progress)
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-        print(f"wrote {args.out}")
-    elif action == "fss":
-        result = report.fss_report(cfg, args.out, progress=args.progress)
-        print(result["estimates"].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-        print(
-            f"collapse with beta={cfg.beta}, nu_par={cfg.nu_parallel}, nu_perp={cfg.nu_perp}: "
-            f"phi_c={result['phi_c']:.4f} (quality {result['collapse_quality']:.3g}, 0 = "
-            f"perfect); wrote {args.out}"
-        )
-    else:
-        result = report.compare_report(cfg, args.out, progress=args.progress)
-        print(result.phi_c.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-        print(result.noise.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        print(f"wrote {args.out}")
+    cfg = config_from_args(_config_class(args.packing_action), args)
+    structure = getattr(args, "structure", True)
+    print(
+        run_packing(args.packing_action, cfg, args.out, progress=args.progress, structure=structure)
+    )
     return 0

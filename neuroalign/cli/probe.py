@@ -30,12 +30,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from neuroalign.config import add_config_arguments
     from neuroalign.train.config import ProbeConfig
 
-    parser = add_subparser(
-        subparsers,
-        "probe",
-        help="linear-probe top-1 accuracy of a trained checkpoint",
-        description=DESCRIPTION,
-    )
+    parser = add_subparser(subparsers, "probe", DESCRIPTION)
     parser.add_argument("checkpoint", type=Path, help="a neuroalign checkpoint (.pt)")
     add_config_arguments(parser, ProbeConfig)
     parser.set_defaults(func=run)

@@ -45,12 +45,7 @@ Examples:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    parser = add_subparser(
-        subparsers,
-        "register",
-        help="write/install a Brain-Score model plugin, or install neuroalign's benchmarks",
-        description=DESCRIPTION,
-    )
+    parser = add_subparser(subparsers, "register", DESCRIPTION)
     add_config_arguments(parser, RegisterConfig)
     parser.set_defaults(func=run)
     return parser

@@ -44,7 +44,7 @@ or --activation-checkpointing).
 
 Examples:
   # a 50-step smoke run on CPU, then continue it to 100 steps
-  neuroalign train --arch resnet18 --dataset cifar10 --loss clamp --views 4 \\
+  neuroalign train --arch resnet18 --dataset cifar10 --loss clamp --views 4 --batch-size 32 \\
       --max-steps 50 --device cpu --output-dir runs/smoke
   neuroalign train --output-dir runs/smoke --resume --max-steps 100
 
@@ -74,12 +74,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from neuroalign.config import add_config_arguments
     from neuroalign.train.config import TrainConfig
 
-    parser = add_subparser(
-        subparsers,
-        "train",
-        help="train a backbone with CLAMP / SimCLR / VICReg / MMCR / DirectCLR / AdaDim",
-        description=DESCRIPTION,
-    )
+    parser = add_subparser(subparsers, "train", DESCRIPTION)
     parser.add_argument(
         "--recipe",
         default=None,

@@ -34,7 +34,7 @@ from neuroalign.packing.structure import (
     structure_factor,
 )
 
-__all__ = ["compare_report", "fss_report", "run_report", "scan_report"]
+__all__ = ["compare_report", "fss_report", "run_packing", "run_report", "scan_report"]
 
 
 def _csv(table: pd.DataFrame, path: Path) -> None:
@@ -133,3 +133,42 @@ def compare_report(
     _png(plot_noise(result.noise), out / "noise.png")
     save_config(config, out / "config.yaml")
     return result
+
+
+def _table(table: pd.DataFrame, fmt: str = ".4f") -> str:
+    return table.to_string(index=False, float_format=lambda v: f"{v:{fmt}}")
+
+
+def run_packing(
+    action: str,
+    config: PackingConfig | ScanConfig | ScalingConfig | CompareConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    structure: bool = True,
+) -> str:
+    """``neuroalign packing ACTION`` as one call: run ``action`` (``run``, ``scan``, ``fss`` or
+    ``compare``, with its config) into ``out`` and return the summary the command prints."""
+    if action == "run":
+        summary = run_report(config, out, progress=progress, structure=structure)
+        state = "absorbed (L = 0)" if summary["absorbed"] else "active"
+        return (
+            f"{config.dynamics.upper()} d={config.d} N={config.n} phi={config.phi}: {state} "
+            f"after {summary['steps']} steps ({summary['steps_per_s']:.0f} steps/s); steady "
+            f"state f_a={summary['f_active']:.4f} L={summary['loss']:.4g} "
+            f"Z={summary['z']:.3f}; tau={summary['tau']:.0f}; wrote {out}"
+        )
+    if action == "scan":
+        return f"{_table(scan_report(config, out, progress=progress))}\nwrote {out}"
+    if action == "fss":
+        result = fss_report(config, out, progress=progress)
+        return (
+            f"{_table(result['estimates'])}\ncollapse with beta={config.beta}, "
+            f"nu_par={config.nu_parallel}, nu_perp={config.nu_perp}: "
+            f"phi_c={result['phi_c']:.4f} (quality {result['collapse_quality']:.3g}, "
+            f"0 = perfect); wrote {out}"
+        )
+    if action == "compare":
+        result = compare_report(config, out, progress=progress)
+        return f"{_table(result.phi_c)}\n{_table(result.noise, '.4g')}\nwrote {out}"
+    raise ValueError(f"unknown packing action {action!r}; valid: run, scan, fss, compare")
