@@ -155,6 +155,7 @@ def plot_run(run_dirs: str | Path | Sequence[str | Path], *, include_costs: bool
         ax.set_xlabel("training step")
         ax.set_ylabel(quantity_axis(quantity))
         ax.grid(alpha=0.3)
+        ax.ticklabel_format(axis="y", useOffset=False)  # a near-constant quantity reads as is
         if len(styles) > 1 or any(styles):
             shown = sorted(styles, key=order.index)
             handles = [Line2D([], [], color="0.3", linestyle=styles[la]) for la in shown]
