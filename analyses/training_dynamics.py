@@ -209,8 +209,7 @@ def run_dynamics(cfg: DynamicsConfig, log: Any = print) -> tuple[pd.DataFrame, P
         tc = run_config(cfg, loss)
         run = Path(tc.output_dir)
         last = run / "checkpoints" / "last.pt"
-        done = _finished(run, tc)
-        if not done:
+        if not _finished(last):
             began, resumed = time.perf_counter(), " (resumed)" if last.is_file() else ""
             train(dataclasses.replace(tc, resume=bool(resumed)))
             log(f"{loss}: trained{resumed} in {time.perf_counter() - began:.0f} s -> {run}")
@@ -221,16 +220,14 @@ def run_dynamics(cfg: DynamicsConfig, log: Any = print) -> tuple[pd.DataFrame, P
     return final_table(runs), figure
 
 
-def _finished(run: Path, tc: Any) -> bool:
-    """Whether ``run`` already holds a run of this config that reached its last step."""
+def _finished(last: Path) -> bool:
+    """Whether the checkpoint ``last`` is the end of its run (its schedule's last step)."""
     from neuroalign.backbones import read_checkpoint
 
-    last = run / "checkpoints" / "last.pt"
     if not last.is_file():
         return False
     state = read_checkpoint(last, map_location="cpu")
-    per_epoch = (tc.train_subset or 50_000) // tc.batch_size
-    return int(state.get("step", 0)) >= tc.epochs * per_epoch
+    return int(state.get("step", 0)) >= int(state["scheduler"]["total_steps"])
 
 
 def build_parser() -> argparse.ArgumentParser:

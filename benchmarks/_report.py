@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "QUICK_RESULTS",
     "SUMMARY_TITLE",
     "cpu_name",
+    "git_commit",
     "load",
     "machine_header",
     "ratio",
@@ -126,3 +128,17 @@ def machine_header(title: str, command: str, threads: str | int) -> Callable[[],
         ]
 
     return header
+
+
+def git_commit(repo: Path) -> str:
+    """The checked-out commit of a reference tool's checkout, or a note if it is not a git tree."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"

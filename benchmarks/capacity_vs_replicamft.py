@@ -43,7 +43,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -62,7 +61,14 @@ from neuroalign.geometry.capacity import (  # noqa: E402
 from neuroalign.io import atomic_write  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import load, machine_header, ratio, results_path, speed_summary  # noqa: E402
+from _report import (  # noqa: E402
+    git_commit,
+    load,
+    machine_header,
+    ratio,
+    results_path,
+    speed_summary,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "capacity_vs_replicamft.md"
 
@@ -111,7 +117,7 @@ class Reference:
         from mftma import manifold_analysis_correlation as mftma
 
         self.mftma = mftma
-        self.commit = _git_head(checkout)
+        self.commit = git_commit(checkout)
         self.cache = cache
         self._store = json.loads(cache.read_text()) if cache and cache.exists() else {}
 
@@ -204,19 +210,6 @@ class Reference:
             sD1 = np.vstack([S.T, np.ones((1, S.shape[0]))])
             rows.append(self.mftma.each_manifold_analysis_D1(sD1, kappa, n_t, t_vec=t))
         return np.array(rows)
-
-
-def _git_head(path: Path) -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def anchor_case(ref: Reference, P: int, m: int, N: int, kappa: float, n_t: int) -> dict:

@@ -27,7 +27,6 @@ import importlib.util
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ from neuroalign.io import atomic_write
 from neuroalign.losses import clamp_loss, submanifold_geometry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import PROVISIONAL, load, results_path, speed_summary
+from _report import PROVISIONAL, git_commit, load, results_path, speed_summary
 
 RESULTS = Path(__file__).resolve().parent / "results" / "clamp_reference.md"
 
@@ -160,20 +159,6 @@ def timing(ref_cls, repeats: int) -> dict:
     for name, seconds in out.items():
         print(f"{name:>40}: {seconds * 1e3:8.1f} ms forward+backward")
     return out
-
-
-def git_commit(repo: Path) -> str:
-    """The checked-out commit of the reference repository, or a note if it is not a git tree."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
 
 
 def _fmt(value: float | None) -> str:

@@ -65,6 +65,9 @@ from neuroalign.packing import (
     structure_factor_exponent,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import git_commit
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PHI_TIMING = 0.62
 
@@ -482,19 +485,6 @@ def write_report(path: Path) -> None:
         handle.write("\n".join(lines))
 
 
-def _git_commit(repo: Path) -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown commit"
-
-
 def _floats(text: str) -> list[float]:
     return [float(v) for v in text.split(",") if v]
 
@@ -557,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         """Write one part's table (with the command that made it) and rebuild packing.md."""
         table = table.assign(command=command)
         if "reference" in path.name:
-            table = table.assign(reference_commit=_git_commit(Path(args.hyperalg)))
+            table = table.assign(reference_commit=git_commit(Path(args.hyperalg)))
         with atomic_write(path) as handle:
             table.to_csv(handle, index=False)
         write_report(args.out)

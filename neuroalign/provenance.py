@@ -41,7 +41,7 @@ def model_name(loaded: Any) -> str:
     ``runs/clamp/checkpoints/last.pt`` -> ``clamp``, ``runs/clamp/checkpoints/init.pt`` ->
     ``clamp (init)``; any other model by its identifier (``resnet18``, ``timm-vit_small``).
     """
-    if not getattr(loaded, "file_sha256", None):
+    if getattr(loaded, "kind", None) != "checkpoint":  # pretrained weights have files too
         return str(getattr(loaded, "identifier", loaded))
     path = Path(str(loaded.spec)).expanduser().resolve()
     run = path.parent.parent if path.parent.name == "checkpoints" else path.parent

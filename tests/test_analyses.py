@@ -12,16 +12,20 @@ import pytest
 import xarray as xr
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "analyses" / "layerwise_alignment.py"
+
+
+def load_script(name: str):
+    """Import ``analyses/<name>.py`` (scripts, not a package) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "analyses" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def la():
-    spec = importlib.util.spec_from_file_location("layerwise_alignment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["layerwise_alignment"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("layerwise_alignment")
 
 
 def _assembly(values: np.ndarray, ids: list[str], prefix: str = "f") -> xr.DataArray:
@@ -133,16 +137,9 @@ def test_small_run_on_resnet18(la, tmp_path, shared_data) -> None:
 # --------------------------------------------------------------------------------------------
 # analyses/training_dynamics.py
 # --------------------------------------------------------------------------------------------
-DYNAMICS = REPO / "analyses" / "training_dynamics.py"
-
-
 @pytest.fixture(scope="module")
 def td():
-    spec = importlib.util.spec_from_file_location("training_dynamics", DYNAMICS)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["training_dynamics"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("training_dynamics")
 
 
 def test_dynamics_runs_share_the_budget_and_differ_in_the_loss_only(td, tmp_path) -> None:

@@ -68,7 +68,9 @@ def test_model_name_is_the_training_run_not_the_file(tmp_path):
     from neuroalign.provenance import model_name
 
     def checkpoint(path):
-        return SimpleNamespace(identifier=path.stem, spec=str(path), file_sha256="0" * 64)
+        return SimpleNamespace(
+            identifier=path.stem, spec=str(path), file_sha256="0" * 64, kind="checkpoint"
+        )
 
     run = tmp_path / "runs" / "clamp-cifar10" / "checkpoints"
     assert model_name(checkpoint(run / "last.pt")) == "clamp-cifar10"
@@ -76,3 +78,10 @@ def test_model_name_is_the_training_run_not_the_file(tmp_path):
     assert model_name(checkpoint(tmp_path / "mine" / "model.pt")) == "mine (model)"
     built = SimpleNamespace(identifier="resnet18", spec="resnet18", file_sha256=None)
     assert model_name(built) == "resnet18"
+    pretrained = SimpleNamespace(  # its weights come from a cached file, yet it is no checkpoint
+        identifier="resnet18:IMAGENET1K_V1",
+        spec="resnet18:IMAGENET1K_V1",
+        file_sha256="1" * 64,
+        kind="torchvision-pretrained",
+    )
+    assert model_name(pretrained) == "resnet18:IMAGENET1K_V1"

@@ -29,7 +29,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "render_benchmark_plugin",
         ),
         "model": (
-            "DEFAULT_REGION_LAYER_MAP",
             "NeuroalignActivations",
             "NeuroalignBrainModel",
             "REGIONS",

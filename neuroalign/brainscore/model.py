@@ -32,13 +32,12 @@ import torch
 from brainscore_vision.model_helpers.activations.pytorch import PytorchWrapper
 from brainscore_vision.model_helpers.brain_transformation import ModelCommitment
 
-from neuroalign.defaults import REGION_LAYER_MAP, V4_SESSION, VISUAL_DEGREES
+from neuroalign.defaults import V4_SESSION, VISUAL_DEGREES
 from neuroalign.extract.forward import forward_layers
 from neuroalign.extract.model_spec import LoadedModel, load_model
 from neuroalign.extract.stimuli import load_images
 
 __all__ = [
-    "DEFAULT_REGION_LAYER_MAP",
     "REGIONS",
     "VISUAL_DEGREES",
     "NeuroalignActivations",
@@ -49,10 +48,6 @@ __all__ = [
 ]
 
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT")
-
-#: Fixed commitment for torchvision-style ResNets when no region was scored (the defaults' map;
-#: V4 is replaced by the best layer on Cowley et al. (2023) when ``register --select-v4`` runs).
-DEFAULT_REGION_LAYER_MAP: dict[str, str] = REGION_LAYER_MAP
 
 
 def parse_region_layer_map(text: str | Mapping[str, str]) -> dict[str, str]:

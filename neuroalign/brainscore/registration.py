@@ -143,6 +143,19 @@ def register(cfg: RegisterConfig) -> RegisterResult:
     loaded = result.model
     rlm = parse_region_layer_map(cfg.region_layer_map)
     origin = _origin(cfg)
+
+    def render(region_layers: dict[str, str], origin: str) -> dict:
+        layers = list(cfg.layers) or None
+        return render_plugin(
+            loaded, cfg.identifier, region_layers, layers, origin=origin,
+            checkpoint_url=cfg.checkpoint_url,
+        )  # fmt: skip
+
+    # the cheap checks first (a model no plugin can rebuild, a layer in the head, a wrong
+    # checkpoint URL), then the V4 selection's extraction
+    files = render(rlm, origin)
+    if cfg.checkpoint_url:
+        verify_checkpoint_url(cfg.checkpoint_url, loaded.file_sha256, str(loaded.weights_file))
     if cfg.select_v4:
         candidates = list(cfg.layers) or list(dict.fromkeys(rlm.values()))
         rlm["V4"], result.v4_table = select_v4_layer(loaded, candidates, session=cfg.v4_session)
@@ -150,17 +163,8 @@ def register(cfg: RegisterConfig) -> RegisterResult:
             f"; V4 selected by neuroalign.encoding.layer_sweep on Cowley2023 session "
             f"{cfg.v4_session} among {candidates}"
         )
-    files = render_plugin(
-        loaded,
-        cfg.identifier,
-        rlm,
-        list(cfg.layers) or None,
-        origin=origin,
-        checkpoint_url=cfg.checkpoint_url,
-    )
-    if cfg.checkpoint_url:
-        verify_checkpoint_url(cfg.checkpoint_url, loaded.file_sha256, str(loaded.weights_file))
-    if cfg.install and not cfg.force:
+        files = render(rlm, origin)
+    if cfg.install and not cfg.force:  # on the final files: the same plugin again is no conflict
         problem = install_conflict(files, folder)
         if problem:
             raise PluginExistsError(problem)

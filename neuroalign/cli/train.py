@@ -8,7 +8,7 @@ from typing import Any
 
 from neuroalign.cli._common import add_subparser
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "train_config"]
 
 DESCRIPTION = """\
 Train a ResNet backbone + projection head with a self-supervised loss.
@@ -86,16 +86,27 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def train_config(args: argparse.Namespace) -> Any:
+    """The :class:`~neuroalign.train.TrainConfig` parsed arguments ask for: the flags given on
+    the command line over ``--config`` over ``--recipe`` over the defaults."""
     import dataclasses
-    import time
 
-    from neuroalign.train import TrainConfig, run_training
+    from neuroalign.train.config import TrainConfig, resolve_train_config
 
     given = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
-    options = {name: getattr(args, name) for name in given}  # flags given on the command line
+    options = {name: getattr(args, name) for name in given}
+    return resolve_train_config(
+        options, recipe=args.recipe, config_file=getattr(args, "config", None)
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from neuroalign.train import train
+
     start = time.perf_counter()
-    result = run_training(options, recipe=args.recipe, config_file=getattr(args, "config", None))
+    result = train(train_config(args))
     cfg = result.config
     print(
         f"trained {cfg.arch} with {cfg.loss} to step {result.step} (epoch {result.epoch}) in "

@@ -228,8 +228,8 @@ def stream_activations(
 
     Args: as :func:`neuroalign.extract.extract_activations`, plus ``out_dir`` and
         ``max_memory`` (bytes or ``"4GB"``; ``None`` = no limit): the peak resident memory of
-        this whole process (imports and model included; decoding workers not counted, see the
-        module docstring); the batch size shrinks to fit it.
+        this whole process while it extracts (imports and model included; decoding workers not
+        counted, see the module docstring); the batch size shrinks to fit it.
 
     Returns:
         layer -> path of its netCDF file (open with :func:`open_assembly`). A
@@ -250,11 +250,13 @@ def stream_activations(
     # numpy) + the decoded uint8 image and its float copy
     size = model.preprocessing.image_size
     per_image += 2 * 4 * sum(dims.values()) + 5 * 3 * size * size
-    current, peak = process_memory()
-    if budget is not None and peak > budget:
+    current, _ = process_memory()
+    # what the process holds now, not its peak so far: in a notebook an earlier, freed
+    # allocation must not make every later extraction impossible
+    if budget is not None and current > budget:
         raise DataError(
-            f"--max-memory {budget / 2**20:.0f} MiB is too small: this process already peaked "
-            f"at {peak / 2**20:.0f} MiB (Python, torch and Brain-Score imports, the model) "
+            f"--max-memory {budget / 2**20:.0f} MiB is too small: this process already holds "
+            f"{current / 2**20:.0f} MiB (Python, torch and Brain-Score imports, the model) "
             f"before extracting; the budget covers the whole process, so raise it above that"
         )
     # resident memory (imports, the model's parameters) + reducers + netCDF chunk caches;

@@ -127,9 +127,11 @@ class Kriegeskorte2008IT(NeuralBenchmark):
 
     def compare(self, features: Any) -> dict[str, float]:
         """Spearman r of the layer's RDM with each brain RDM, and their mean (``score``)."""
+        return self._compare_rdm(_rdm(self._patterns(features)))
+
+    def _compare_rdm(self, rdm: np.ndarray) -> dict[str, float]:
         from neuroalign.rsa import compare_rdms
 
-        rdm = _rdm(self._patterns(features))
         out = {
             name: float(compare_rdms(rdm, self.data.brain_rdms[name], "spearman"))
             for name in BRAIN_RDMS
@@ -150,8 +152,8 @@ class Kriegeskorte2008IT(NeuralBenchmark):
         rows = []
         rdms = {}
         for depth, (layer, feats) in enumerate(layers.items()):
-            comp = self.compare(feats)
-            rdms[layer] = _rdm(self._patterns(feats))
+            rdms[layer] = _rdm(self._patterns(feats))  # once per layer: a (92, p) float64 copy
+            comp = self._compare_rdm(rdms[layer])
             rows.append(
                 {
                     "layer": layer,

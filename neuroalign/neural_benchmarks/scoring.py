@@ -149,7 +149,7 @@ def model_title(loaded: Any) -> str:
     than its file name (``last``), a torchvision name with its weights (or "random init")."""
     metadata = getattr(loaded, "metadata", None) or {}
     config = metadata.get("config") or {}
-    if getattr(loaded, "file_sha256", None) and config:
+    if getattr(loaded, "kind", None) == "checkpoint" and config:
         parts = [str(config.get("arch", "")), str(config.get("loss", "")).upper()]
         details = [str(config[k]) for k in ("dataset",) if config.get(k)]
         if metadata.get("epoch") is not None:
@@ -157,8 +157,7 @@ def model_title(loaded: Any) -> str:
         name = " ".join(p for p in parts if p)
         return f"{name} ({', '.join(details)})" if details else name
     identifier = str(getattr(loaded, "identifier", loaded))
-    spec = str(getattr(loaded, "spec", identifier))
-    if ":" not in spec and not getattr(loaded, "file_sha256", None) and "random" not in identifier:
+    if getattr(loaded, "pretrained", True) is False and "random" not in identifier:
         return f"{identifier} (random init)"
     return identifier
 

@@ -17,12 +17,12 @@ import pandas as pd
 import torch
 
 from neuroalign.packing.config import CompareConfig, packing_config
-from neuroalign.packing.dynamics import BRO, ParticleSGD
+from neuroalign.packing.dynamics import BRO, ParticleSGD, dynamics_rule
 from neuroalign.packing.noise import noise_table
 from neuroalign.packing.scan import estimate_phi_c, scan_phi
 from neuroalign.packing.simulation import PackingSimulation
 
-__all__ = ["CompareResult", "compare_dynamics", "matched_rules"]
+__all__ = ["CompareResult", "compare_dynamics", "matched_configs", "matched_rules"]
 
 
 @dataclass
@@ -34,22 +34,28 @@ class CompareResult:
     noise: pd.DataFrame
 
 
-def matched_rules(eps: float, batch_fractions: tuple[float, ...]) -> dict[str, BRO | ParticleSGD]:
-    """BRO with kick size eps and SGD at each b_f with alpha = eps / b_f, by label."""
-    rules: dict[str, BRO | ParticleSGD] = {f"BRO eps={eps:g}": BRO(eps)}
-    for b_f in batch_fractions:
-        rules[f"SGD b_f={b_f:g}"] = ParticleSGD(eps / b_f, batch_fraction=b_f)
+def matched_configs(config: CompareConfig) -> dict[str, CompareConfig]:
+    """Rule label -> its config: BRO with kick size eps (the paper's summed kick) and particle
+    SGD at each batch fraction b_f with the matched learning rate alpha = eps / b_f."""
+    rules = {f"BRO eps={config.eps:g}": replace(config, dynamics="bro", kick="sum")}
+    for b_f in config.batch_fractions:
+        rules[f"SGD b_f={b_f:g}"] = replace(
+            config, dynamics="sgd", lr=config.eps / b_f, batch_fraction=b_f, batch_size=0
+        )
     return rules
+
+
+def matched_rules(config: CompareConfig) -> dict[str, BRO | ParticleSGD]:
+    """The dynamics of :func:`matched_configs`, by the same labels."""
+    return {label: dynamics_rule(rule) for label, rule in matched_configs(config).items()}
 
 
 def compare_dynamics(config: CompareConfig, *, progress: bool = False) -> CompareResult:
     """Scan BRO and matched SGD, estimate phi_c of each, and tabulate their step noise."""
-    scans = []
-    bro = replace(config, dynamics="bro", kick="sum")
-    scans.append(scan_phi(bro, progress=progress).assign(rule=f"BRO eps={config.eps:g}"))
-    for b_f in config.batch_fractions:
-        sgd = replace(config, dynamics="sgd", lr=config.eps / b_f, batch_fraction=b_f, batch_size=0)
-        scans.append(scan_phi(sgd, progress=progress).assign(rule=f"SGD b_f={b_f:g}"))
+    scans = [
+        scan_phi(rule, progress=progress).assign(rule=label)
+        for label, rule in matched_configs(config).items()
+    ]
     table = pd.concat(scans, ignore_index=True)
     phi_c = estimate_phi_c(table, beta=config.beta, f_max=config.f_max, by=("rule", "n"))
     start = PackingSimulation(
@@ -58,7 +64,7 @@ def compare_dynamics(config: CompareConfig, *, progress: bool = False) -> Compar
     generator = torch.Generator(start.device).manual_seed(config.seed)
     noise = noise_table(
         start.overlaps(),
-        matched_rules(config.eps, config.batch_fractions),
+        matched_rules(config),
         config.noise_draws,
         generator,
     )

@@ -54,6 +54,7 @@ def find_overlaps(
     *,
     method: str = "cells",
     search: VerletList | None = None,
+    max_radius: float | None = None,
 ) -> Overlaps:
     """The pairs with |r_ij| < R_i + R_j.
 
@@ -62,10 +63,12 @@ def find_overlaps(
         method: neighbour search, "cells" (O(N)) or "brute" (O(N^2)).
         search: a :class:`~neuroalign.packing.neighbours.VerletList` (cutoff >= 2 max R) to
             reuse between calls instead of searching afresh.
+        max_radius: ``radii.max()`` when the caller knows it (a simulation's radii are fixed):
+            reading it from a CUDA tensor would wait for the device at every step.
     """
     if radii.shape != (x.shape[0],):
         raise ValueError(f"radii: expected shape ({x.shape[0]},), got {tuple(radii.shape)}")
-    cutoff = 2.0 * float(radii.max())
+    cutoff = 2.0 * (float(radii.max()) if max_radius is None else max_radius)
     if search is None:
         pairs = neighbour_pairs(x, side, cutoff, method)
     elif search.cutoff < cutoff:

@@ -1,7 +1,9 @@
 """Workflows behind ``neuroalign packing run|scan|fss|compare``: run, then write tables,
 figures and the resolved config into one folder.
 
-Each function returns what the command prints; every file is written atomically.
+Each function returns what the command prints; the folder is written by
+:func:`neuroalign.provenance.write_report` (run.json with versions, command and config; every
+file atomically), as the other commands' result folders are.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from neuroalign.config import save_config
-from neuroalign.io import atomic_path, atomic_write
+from neuroalign.io import atomic_path
 from neuroalign.packing.compare import CompareResult, compare_dynamics
 from neuroalign.packing.config import CompareConfig, PackingConfig, ScalingConfig, ScanConfig
 from neuroalign.packing.plots import (
@@ -33,18 +33,18 @@ from neuroalign.packing.structure import (
     radial_distribution,
     structure_factor,
 )
+from neuroalign.provenance import run_record, write_report
 
 __all__ = ["compare_report", "fss_report", "run_packing", "run_report", "scan_report"]
 
 
-def _csv(table: pd.DataFrame, path: Path) -> None:
-    with atomic_write(path) as handle:
-        table.to_csv(handle, index=False)
-
-
-def _png(fig: Figure, path: Path) -> None:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+def _write(
+    out: str | Path, config: Any, analysis: str, tables: dict, figures: dict, **fields: Any
+) -> None:
+    """The result folder of one action, through the project's one writer of result folders:
+    run.json (versions, command, config, ``fields``), the tables, the figures, config.yaml."""
+    record = run_record(config, analysis=f"packing {analysis}", **fields)
+    write_report(out, record, tables, figures, config)
 
 
 def run_report(
@@ -63,19 +63,17 @@ def run_report(
     )
     summary["z_contacts_1pct"] = coordination["z"]
     summary["rattler_fraction"] = coordination["rattler_fraction"]
-    _csv(run.history, out / "history.csv")
-    _csv(pd.DataFrame([summary]), out / "summary.csv")
-    with atomic_path(out / "final.npz", suffix=".npz") as tmp:
-        np.savez(tmp, positions=run.positions.numpy(), radii=run.radii.numpy(), side=run.side)
     label = f"{config.dynamics.upper()} d={config.d} N={config.n} phi={config.phi}"
-    _png(plot_history(run.history, title=label), out / "history.png")
+    tables = {"history": run.history, "summary": pd.DataFrame([summary])}
+    figures = {"history": plot_history(run.history, title=label)}
     if structure:
         sq = structure_factor(run.positions, run.side)
         gr = radial_distribution(run.positions, run.side)
-        _csv(sq, out / "structure_factor.csv")
-        _csv(gr, out / "radial_distribution.csv")
-        _png(plot_structure(sq, gr, title=f"{label}, final configuration"), out / "structure.png")
-    save_config(config, out / "config.yaml")
+        tables.update(structure_factor=sq, radial_distribution=gr)
+        figures["structure"] = plot_structure(sq, gr, title=f"{label}, final configuration")
+    _write(out, config, "run", tables, figures, summary=summary)
+    with atomic_path(out / "final.npz", suffix=".npz") as tmp:
+        np.savez(tmp, positions=run.positions.numpy(), radii=run.radii.numpy(), side=run.side)
     return summary
 
 
@@ -85,12 +83,17 @@ def scan_report(config: ScanConfig, out: str | Path, *, progress: bool = True) -
     out = Path(out)
     table = scan_phi(config, progress=progress)
     phi_c = estimate_phi_c(table, beta=config.beta, f_max=config.f_max)
-    _csv(table, out / "scan.csv")
-    _csv(phi_c, out / "phi_c.csv")
     best = float(phi_c["phi_c_fit"].iloc[-1]) if len(phi_c) else math.nan
     title = f"{config.dynamics.upper()} d={config.d}, steady-state activity"
-    _png(plot_activity(table, best, title=title), out / "activity.png")
-    save_config(config, out / "config.yaml")
+    figures = {"activity": plot_activity(table, best, title=title)}
+    _write(
+        out,
+        config,
+        "scan",
+        {"scan": table, "phi_c": phi_c},
+        figures,
+        phi_c=phi_c.to_dict("records"),
+    )
     return phi_c
 
 
@@ -107,13 +110,13 @@ def fss_report(config: ScalingConfig, out: str | Path, *, progress: bool = True)
     else:
         phi_c, quality = fit_collapse(table, config.d, exponents)
     scaled = scaled_table(table, phi_c, config.d, exponents)
-    _csv(table, out / "scan.csv")
-    _csv(estimates, out / "phi_c.csv")
-    _csv(scaled, out / "scaled.csv")
     title = f"{config.dynamics.upper()} d={config.d}, steady-state activity"
-    _png(plot_activity(table, phi_c, title=title), out / "activity.png")
-    _png(plot_collapse(scaled, exponents, phi_c, config.d), out / "collapse.png")
-    save_config(config, out / "config.yaml")
+    figures = {
+        "activity": plot_activity(table, phi_c, title=title),
+        "collapse": plot_collapse(scaled, exponents, phi_c, config.d),
+    }
+    tables = {"scan": table, "phi_c": estimates, "scaled": scaled}
+    _write(out, config, "fss", tables, figures, phi_c=phi_c, collapse_quality=quality)
     return {"phi_c": phi_c, "collapse_quality": quality, "estimates": estimates}
 
 
@@ -124,14 +127,14 @@ def compare_report(
     config.yaml."""
     out = Path(out)
     result = compare_dynamics(config, progress=progress)
-    _csv(result.scan, out / "scan.csv")
-    _csv(result.phi_c, out / "phi_c.csv")
-    _csv(result.noise, out / "noise.csv")
     largest = result.scan[result.scan["n"] == max(config.sizes)]
     title = f"BRO vs particle SGD (alpha = eps / b_f), d={config.d}, N={max(config.sizes)}"
-    _png(plot_activity(largest, by="rule", title=title), out / "activity.png")
-    _png(plot_noise(result.noise), out / "noise.png")
-    save_config(config, out / "config.yaml")
+    figures = {
+        "activity": plot_activity(largest, by="rule", title=title),
+        "noise": plot_noise(result.noise),
+    }
+    tables = {"scan": result.scan, "phi_c": result.phi_c, "noise": result.noise}
+    _write(out, config, "compare", tables, figures, phi_c=result.phi_c.to_dict("records"))
     return result
 
 

@@ -124,14 +124,15 @@ class PackingSimulation:
             )
         self.positions = wrap(positions.to(self.device, dtype), self.side)
         self.generator = torch.Generator(self.device).manual_seed(config.seed + 1)
-        self.search = VerletList(
-            2.0 * float(self.radii.max()), config.skin, method=config.neighbours
-        )
+        self.max_radius = float(self.radii.max())
+        self.search = VerletList(2.0 * self.max_radius, config.skin, method=config.neighbours)
         self.step_count = 0
 
     def overlaps(self) -> Overlaps:
         """The overlapping pairs of the current configuration."""
-        return find_overlaps(self.positions, self.radii, self.side, search=self.search)
+        return find_overlaps(
+            self.positions, self.radii, self.side, search=self.search, max_radius=self.max_radius
+        )
 
     def step(self, overlaps: Overlaps | None = None) -> Overlaps:
         """Move the spheres by one step of the dynamics; returns the overlaps it acted on."""

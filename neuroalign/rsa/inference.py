@@ -361,11 +361,7 @@ def bootstrap_difference(
 # --------------------------------------------------------------------------------------------
 def _ranks(x: np.ndarray, sorted_x: list[_SortedVector]) -> np.ndarray:
     """Tie-averaged ranks (1-based) ``(K, P)`` of each row of ``x`` from its sort order."""
-    ones = np.ones((1, x.shape[1]), dtype=x.dtype)
-    total = np.array([float(x.shape[1])])
-    return np.concatenate(
-        [s.unsort(s.centred_ranks(ones, total)) + (x.shape[1] + 1) / 2.0 for s in sorted_x]
-    )
+    return np.stack([s.plain_ranks() for s in sorted_x]) + (x.shape[1] + 1) / 2.0
 
 
 def _poolable(x: np.ndarray, method: str, sorted_x: list[_SortedVector] | None) -> np.ndarray:

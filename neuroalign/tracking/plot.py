@@ -157,9 +157,11 @@ def plot_run(run_dirs: str | Path | Sequence[str | Path], *, include_costs: bool
         ax.grid(alpha=0.3)
         ax.ticklabel_format(axis="y", useOffset=False)  # a near-constant quantity reads as is
         if len(styles) > 1 or any(styles):
-            shown = sorted(styles, key=order.index)
+            # a column without a layer (a user's tracker may mix both) comes first, unnamed
+            shown = sorted(styles, key=lambda la: order.index(la) if la in order else -1)
             handles = [Line2D([], [], color="0.3", linestyle=styles[la]) for la in shown]
-            ax.legend(handles, shown, fontsize=8, title="layer", title_fontsize=8)
+            names = [la or "(no layer)" for la in shown]
+            ax.legend(handles, names, fontsize=8, title="layer", title_fontsize=8)
     for ax in axes.flat[len(panels) :]:
         ax.set_axis_off()
     run_handles = [Line2D([], [], color=colours[r % len(colours)]) for r in range(len(dirs))]

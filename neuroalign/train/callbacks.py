@@ -249,6 +249,7 @@ class ProgressBar(Callback):
         self._bar = tqdm(total=state.stop_step, initial=state.step, unit="step", dynamic_ncols=True)
 
     def on_step_end(self, state: TrainState) -> None:
+        self._bar.total = state.stop_step  # --time-budget sizes the run after train start
         self._bar.update(state.step - self._bar.n)
         if state.row:
             self._bar.set_postfix(

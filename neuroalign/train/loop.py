@@ -188,15 +188,16 @@ def train(
             resume_step=step if cfg.resume else None,
         )
         meter = LossMeter(device, cfg.views * cfg.batch_size * procs.world)
+        save_s = 0.0
         if step == 0:  # the untrained twin: same architecture, head and preprocessing
             save_s = _save(run, hooks, log, None, 0, tag="init", update_last=False)
-            if cfg.time_budget_s:
-                _fit_schedule_to_budget(run, started, reserve_s=2 * save_s)
         began = time.perf_counter()
         at_start = hooks.train_start(run.state(step))
         meter.exclude(time.perf_counter() - began)
         if at_start:  # a new run: the network at initialisation (no loss, lr yet)
             log.write({"step": 0, "epoch": 0.0, **at_start})
+        if step == 0 and cfg.time_budget_s:  # timed after train start: AdaDim needs its alpha
+            _fit_schedule_to_budget(run, started, reserve_s=2 * save_s)
         run.model.train()
         while step < run.stop_step:
             epoch, offset = divmod(step, run.steps_per_epoch)

@@ -28,7 +28,7 @@ from torch import nn
 from neuroalign.data import spread_indices
 from neuroalign.extract.views import OUTPUT, layer_views
 from neuroalign.preprocessing import Preprocessing
-from neuroalign.train.config import ProbeConfig
+from neuroalign.train.config import DATASETS, ProbeConfig
 from neuroalign.train.sources import FolderSource, ImageSource, TensorSource
 
 __all__ = [
@@ -173,7 +173,7 @@ def _probe_split(
     """The images of one split as a source on ``device``, and the number of classes."""
     from neuroalign.data import load_image_dataset
 
-    if dataset in ("cifar10", "imagenette"):
+    if dataset in DATASETS:  # the named data sets; anything else is an ImageFolder tree
         data = load_image_dataset(dataset, split=split)
         return TensorSource(data.images, data.labels, device), len(data.classes)
     root = Path(dataset)

@@ -29,7 +29,6 @@ from neuroalign.train.config import DECODERS
 
 __all__ = ["FolderSource", "ImageSource", "TensorSource", "epoch_batches"]
 
-#: where ImageFolder images are decoded: "auto" (the device when it is a GPU), "cpu", "device"
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 
 

@@ -228,6 +228,8 @@ def test_plugins_load_without_neuroalign_and_match_its_activations(
     }
     proc = _run_without_neuroalign(request, env)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # the plugin's own weights digest (it cannot import neuroalign) equals neuroalign's
+    assert "differ from the registered" not in proc.stderr
     assert "neuroalign imported: False" in proc.stdout
     assert len(list(elsewhere.glob("na-test_ckpt-*.pt"))) == 1  # downloaded, verified by torch hub
 

@@ -45,3 +45,23 @@ def test_checkpoint_registration_caches_it_for_the_plugin(tmp_path, torch_home):
     text = (result.plugin / "model.py").read_text()
     assert f"CHECKPOINT_FILE = {cached.name!r}" in text and "CHECKPOINT_URL = None" in text
     assert str(tmp_path) not in text  # no path of this machine in the plugin
+
+
+def test_what_cannot_be_a_plugin_fails_before_the_v4_selection(tmp_path, monkeypatch):
+    """--select-v4 extracts and fits every candidate layer: a wrong --checkpoint-url must be
+    refused before that work, not after it."""
+    import pytest
+
+    from neuroalign.brainscore import model, registration
+
+    def selection_must_not_run(*args, **kwargs):
+        raise AssertionError("the V4 selection ran before the cheap checks")
+
+    monkeypatch.setattr(model, "select_v4_layer", selection_must_not_run)
+    cfg = registration.RegisterConfig(
+        model="resnet18", identifier="toy-fail-fast", out=tmp_path, select_v4=True,
+        checkpoint_url="https://example.org/resnet18.pt",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="--checkpoint-url is for checkpoints"):
+        registration.register(cfg)
+    assert not (tmp_path / "toy-fail-fast").exists()

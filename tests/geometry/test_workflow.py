@@ -40,6 +40,7 @@ def _tiny_checkpoint(r_s: float) -> LoadedModel:
         spec="runs/tiny-clamp/checkpoints/last.pt",
         metadata={"config": {"r_s": 3.5, "augment": "cifar10"}},
         file_sha256="0" * 64,
+        kind="checkpoint",
     )
 
 

@@ -11,10 +11,10 @@ import yaml
 
 from neuroalign.backbones import create_ssl_model, load_checkpoint
 from neuroalign.cli import build_parser
+from neuroalign.cli.train import train_config
 from neuroalign.losses import DirectCLRLoss, create_loss, directclr_loss, simclr_loss
 from neuroalign.losses.directclr import DEFAULT_D0, DEFAULT_TEMPERATURE
 from neuroalign.train import TrainConfig, train
-from neuroalign.train.config import resolve_train_config
 from tests.conftest import TINY_TRAIN
 
 
@@ -96,21 +96,15 @@ def test_projector_free_model_gives_the_backbone_features():
     DirectCLRLoss().check_dim(z.shape[-1])
 
 
-def resolve_config(args):
-    """The TrainConfig `neuroalign train` resolves from parsed arguments."""
-    given = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__ if hasattr(args, f)}
-    return resolve_train_config(given, recipe=args.recipe, config_file=args.config)
-
-
 def test_empty_head_from_the_cli_flag_and_from_yaml(tmp_path):
     parser = build_parser()
     args = ["train", "--loss", "directclr", "--head-dims", "", "--loss-options", "d0=128"]
-    cfg = resolve_config(parser.parse_args(args))
+    cfg = train_config(parser.parse_args(args))
     assert cfg.head_dims == () and cfg.loss == "directclr"
     assert create_loss(cfg.loss, **cfg.loss_kwargs()).d0 == 128
     recipe = tmp_path / "directclr.yaml"
     recipe.write_text(yaml.safe_dump({"loss": "directclr", "head_dims": [], "loss_options": []}))
-    cfg = resolve_config(parser.parse_args(["train", "--config", str(recipe)]))
+    cfg = train_config(parser.parse_args(["train", "--config", str(recipe)]))
     assert cfg.head_dims == () and cfg.loss == "directclr"
 
 

@@ -3,6 +3,7 @@ registered Brain-Score models scored through their BrainModel interface."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import shutil
@@ -82,12 +83,21 @@ def test_model_title_names_the_model_not_the_file():
         net, "last", prep, "0", "runs/clamp/checkpoints/last.pt",
         metadata={"config": {"arch": "resnet18", "loss": "clamp", "dataset": "cifar10"},
                   "epoch": 3},
-        file_sha256="ab",
+        file_sha256="ab", kind="checkpoint",
     )  # fmt: skip
     assert model_title(checkpoint) == "resnet18 CLAMP (cifar10, epoch 3)"
-    assert model_title(LoadedModel(net, "resnet18", prep, "0", "resnet18")) == (
-        "resnet18 (random init)"
+    random = LoadedModel(net, "resnet18", prep, "0", "resnet18", kind="torchvision")
+    assert model_title(dataclasses.replace(random, pretrained=False)) == "resnet18 (random init)"
+    # pretrained weights come from a file too, and are neither a checkpoint nor random
+    pretrained = dataclasses.replace(
+        random, identifier="resnet18:IMAGENET1K_V1", spec="resnet18:IMAGENET1K_V1",
+        kind="torchvision-pretrained", file_sha256="cd", metadata={"config": {"arch": "x"}},
+    )  # fmt: skip
+    assert model_title(pretrained) == "resnet18:IMAGENET1K_V1"
+    neuroalign_random = dataclasses.replace(
+        random, identifier="neuroalign-resnet18", spec="neuroalign:resnet18", pretrained=False
     )
+    assert model_title(neuroalign_random) == "neuroalign-resnet18 (random init)"
 
 
 @pytest.mark.slow

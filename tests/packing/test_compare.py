@@ -8,7 +8,7 @@ from neuroalign.packing.dynamics import BRO, ParticleSGD
 
 
 def test_matched_rules_have_the_same_mean_step():
-    rules = matched_rules(0.02, (0.25, 1.0))
+    rules = matched_rules(CompareConfig(eps=0.02, batch_fractions=(0.25, 1.0)))
     assert rules["BRO eps=0.02"] == BRO(0.02)
     assert rules["SGD b_f=0.25"] == ParticleSGD(0.08, batch_fraction=0.25)
     assert rules["SGD b_f=1"] == ParticleSGD(0.02, batch_fraction=1.0)

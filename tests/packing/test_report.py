@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -15,6 +17,9 @@ def test_run_report(tmp_path):
     sq = pd.read_csv(tmp_path / "structure_factor.csv")
     assert list(sq.columns) == ["shell", "q", "s", "n_vectors"]
     assert (tmp_path / "structure.png").stat().st_size > 0
+    record = json.loads((tmp_path / "run.json").read_text())  # the shared result-folder record
+    assert record["analysis"] == "packing run" and record["config"]["phi"] == 0.8
+    assert record["summary"]["steps"] == summary["steps"]
 
 
 @pytest.mark.slow

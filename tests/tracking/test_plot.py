@@ -88,3 +88,12 @@ def test_bad_folders_are_named_in_the_error(tmp_path) -> None:
     (tmp_path / "metrics.csv").write_text("epoch\n1\n")
     with pytest.raises(DataError, match="needs a 'step' column"):
         plot_run(tmp_path)
+
+
+def test_a_quantity_logged_with_and_without_a_layer_gets_one_legend(tmp_path) -> None:
+    """A user's tracker may log ``mine/score`` and ``mine/layer4/score``: both lines, one legend."""
+    (tmp_path / "metrics.csv").write_text("step,loss,mine/score,mine/layer4/score\n10,1,0.2,0.3\n")
+    axes = [ax for ax in plot_run(tmp_path).axes if ax.axison and ax.get_legend() is not None]
+    assert len(axes) == 1 and len(axes[0].get_lines()) == 2
+    legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert legend == ["(no layer)", "layer4"]

@@ -106,3 +106,12 @@ def test_two_process_ddp_shares_one_alpha(tmp_path) -> None:
     assert torch.equal(r0["params"], r1["params"])  # the same alpha on both ranks
     alpha = read_run_metrics(tmp_path)["adadim/alpha"]
     assert alpha.notna().all() and alpha.nunique() == 2  # tau = 1: epochs 0 and 1
+
+
+def test_a_budgeted_adaptive_run_times_its_steps_with_an_estimated_alpha(tmp_path) -> None:
+    """--time-budget times real steps: AdaDim's first alpha must exist by then."""
+    options = {**TINY, "epochs": 100, "time_budget": "6s", "progress": True}
+    result = train(TrainConfig(**options, output_dir=tmp_path), **_data())
+    schedule = read_checkpoint(result.checkpoint)["scheduler"]
+    assert result.step == schedule["total_steps"] >= 1
+    assert read_run_metrics(tmp_path)["adadim/alpha"].notna().all()
