@@ -13,6 +13,13 @@ resamples: rsatoolbox draws from numpy's global generator, so its draws are repl
 same seed and given to ``bootstrap_compare(indices=...)``, which must reproduce every resample's
 score. "First call" times each tool's first RDM in a fresh process (after its imports).
 
+Rank-based steps are bounded by sorting: an exact Spearman comparison ranks every RDM it
+compares, and no code ranks a vector faster than numpy's SIMD ``argsort`` sorts it. The run
+counts the sorts neuroalign's ``compare_rdms`` and ``noise_ceiling`` do, times one ``argsort``
+of an RDM of that size, and prints the floor (sorts x one sort) next to both tools' times:
+rsatoolbox's time over the floor is the highest speed-up any exact sort-based implementation
+could reach on that step.
+
 Run: ``python benchmarks/rsa_vs_rsatoolbox.py`` (writes ``benchmarks/results/rsa_vs_rsatoolbox.md``).
 """
 
@@ -27,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -98,6 +106,24 @@ def first_call(tool: str, n: int, c: int, threads: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def count_sorts(fn) -> int:
+    """How many times ``fn()`` calls ``np.argsort`` (neuroalign's only way to rank)."""
+    with mock.patch.object(np, "argsort", wraps=np.argsort) as spy:
+        fn()
+    return spy.call_count
+
+
+def sort_floor(vectors: np.ndarray, repeat: int) -> float:
+    """Seconds of one numpy ``argsort`` of a vector like the rows of ``vectors`` (best of
+    ``repeat`` rounds over all rows)."""
+    _, seconds = timed(lambda: [np.argsort(v) for v in vectors], repeat)
+    return seconds / len(vectors)
+
+
+#: One row of the sort-bound table: step, sorts, one sort (s), rsatoolbox (s), neuroalign (s).
+Bound = tuple[str, int, float, float, float]
+
+
 def workload(n: int, c: int, n_subjects: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     latent = rng.normal(size=(n, 50))
@@ -108,7 +134,9 @@ def workload(n: int, c: int, n_subjects: int, seed: int = 0):
     return model_x, subject_x
 
 
-def run_size(n: int, args: argparse.Namespace) -> list[tuple[str, float, float, str, str]]:
+def run_size(
+    n: int, args: argparse.Namespace
+) -> tuple[list[tuple[str, float, float, str, str]], list[Bound]]:
     from rsatoolbox.data import Dataset
     from rsatoolbox.inference import boot_noise_ceiling, eval_bootstrap_pattern
     from rsatoolbox.model import ModelFixed
@@ -117,6 +145,7 @@ def run_size(n: int, args: argparse.Namespace) -> list[tuple[str, float, float, 
     c, repeat = args.n_features, 5 if n < 500 else 2
     model_x, subject_x = workload(n, c, args.n_subjects)
     rows: list[tuple[str, float, float, str, str]] = []
+    bounds: list[Bound] = []
     before = load()
 
     def add(name: str, t_ref: float, t_our: float, note: str) -> None:
@@ -138,17 +167,19 @@ def run_size(n: int, args: argparse.Namespace) -> list[tuple[str, float, float, 
     ref_sim, t_ref = timed(lambda: compare(ref_model, ref_subjects, "spearman"), repeat)
     our_sim, t_our = timed(lambda: compare_rdms(our_rdm, subject_rdms, "spearman"), repeat)
     err = float(np.abs(ref_sim - our_sim).max())
-    add(
-        f"Spearman, model vs {args.n_subjects} subject RDMs",
-        t_ref,
-        t_our,
-        f"max diff {err:.1e} (mean {our_sim.mean():.4f})",
-    )
+    name = f"Spearman, model vs {args.n_subjects} subject RDMs"
+    add(name, t_ref, t_our, f"max diff {err:.1e} (mean {our_sim.mean():.4f})")
+    one_sort = sort_floor(np.vstack([our_rdm[None], subject_rdms]), repeat)
+    sorts = count_sorts(lambda: compare_rdms(our_rdm, subject_rdms, "spearman"))
+    bounds.append((name, sorts, one_sort, t_ref, t_our))
 
     ref_nc, t_ref = timed(lambda: boot_noise_ceiling(ref_subjects, method="spearman"), repeat)
     our_nc, t_our = timed(lambda: noise_ceiling(subject_rdms, "spearman"), repeat)
     err = max(abs(ref_nc[0] - our_nc.lower), abs(ref_nc[1] - our_nc.upper))
-    add("noise ceiling (leave one subject out)", t_ref, t_our, f"max diff {err:.1e}")
+    name = "noise ceiling (leave one subject out)"
+    add(name, t_ref, t_our, f"max diff {err:.1e}")
+    sorts = count_sorts(lambda: noise_ceiling(subject_rdms, "spearman"))
+    bounds.append((name, sorts, one_sort, t_ref, t_our))
 
     B = args.n_bootstrap
     model = ModelFixed("model", ref_model)
@@ -171,7 +202,27 @@ def run_size(n: int, args: argparse.Namespace) -> list[tuple[str, float, float, 
         t_our,
         f"same resamples: max diff {err:.1e}; SE {ours.std[0]:.4f}",
     )
-    return rows
+    return rows, bounds
+
+
+def bound_table(bounds: list[Bound]) -> list[str]:
+    """The sort-bound table of one size (see the module docstring)."""
+    lines = [
+        "",
+        "What bounds the rank-based steps (sorts counted in neuroalign's own call; the floor is "
+        "that many numpy `argsort`s of one RDM):",
+        "",
+        "| step | sorts | one sort (s) | floor (s) | neuroalign / floor | rsatoolbox / floor "
+        "(the highest possible speed-up) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, sorts, one_sort, t_ref, t_our in bounds:
+        floor = sorts * one_sort
+        lines.append(
+            f"| {name} | {sorts} | {one_sort:.4f} | {floor:.4f} | {t_our / floor:.2f} | "
+            f"{t_ref / floor:.1f}x |"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     )
     sections, summary = [], []
     for n in (int(s) for s in args.sizes.split(",")):
-        rows = run_size(n, args)
+        rows, bounds = run_size(n, args)
         table = [
             f"## {n} stimuli x {args.n_features} features",
             "",
@@ -221,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
             )
             summary.append((f"RSA: {name}", "rsatoolbox", f"{n} stimuli x {args.n_features} "
                             "features", t_r, t_o, machine_load))  # fmt: skip
+        table += bound_table(bounds)
         sections.append("\n".join(table))
         print(sections[-1], flush=True)
     lines = [

@@ -29,6 +29,7 @@ from typing import IO, Any
 __all__ = [
     "apply_umask",
     "atomic_dir",
+    "atomic_link",
     "atomic_path",
     "atomic_write",
     "current_umask",
@@ -76,6 +77,23 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def atomic_link(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Make ``target`` a second name of the finished file ``source`` (a hard link), atomically.
+
+    Both names then share one copy on disk; replacing either later (every writer here renames a
+    new file over its target) leaves the other as it was. Where the file system has no hard
+    links, ``target`` becomes an atomic copy instead.
+    """
+    source, target = Path(source), Path(target)
+    with atomic_path(target) as tmp:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:  # no hard links here (some network and FAT file systems)
+            shutil.copyfile(source, tmp)
+    return target
 
 
 @contextlib.contextmanager

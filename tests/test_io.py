@@ -14,7 +14,14 @@ import time
 import pytest
 
 import neuroalign.io
-from neuroalign.io import atomic_path, atomic_write, current_umask, file_lock, sha256_file
+from neuroalign.io import (
+    atomic_link,
+    atomic_path,
+    atomic_write,
+    current_umask,
+    file_lock,
+    sha256_file,
+)
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
@@ -34,6 +41,31 @@ def test_atomic_path_keeps_the_suffix_for_format_sniffing_writers(tmp_path):
         assert tmp.name.endswith(".npy") and tmp.parent == tmp_path
         tmp.write_bytes(b"123")
     assert (tmp_path / "x.npy").read_bytes() == b"123"
+
+
+def test_atomic_link_shares_one_copy_until_either_name_is_rewritten(tmp_path):
+    source, target = tmp_path / "epoch_0003.pt", tmp_path / "last.pt"
+    source.write_bytes(b"step 3")
+    target.write_bytes(b"step 2")
+    atomic_link(source, target)
+    assert target.read_bytes() == b"step 3"
+    assert os.path.samefile(source, target)  # one file on disk, two names
+    with atomic_write(target, "wb") as handle:  # how every later write replaces a name
+        handle.write(b"step 4")
+    assert (source.read_bytes(), target.read_bytes()) == (b"step 3", b"step 4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_0003.pt", "last.pt"]
+
+
+def test_atomic_link_copies_where_hard_links_are_refused(tmp_path, monkeypatch):
+    def no_links(*args):
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    source = tmp_path / "a"
+    source.write_bytes(b"content")
+    atomic_link(source, tmp_path / "b")
+    assert (tmp_path / "b").read_bytes() == b"content"
+    assert not os.path.samefile(source, tmp_path / "b")
 
 
 @pytest.mark.parametrize("umask", [0o027, 0o002, 0o077])

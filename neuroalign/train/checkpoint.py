@@ -23,6 +23,7 @@ from torch import nn
 
 from neuroalign.backbones import read_checkpoint, write_checkpoint
 from neuroalign.errors import DataError
+from neuroalign.io import atomic_link
 
 __all__ = [
     "RunCheckpoints",
@@ -194,11 +195,18 @@ class RunCheckpoints:
     def write(
         self, payload: dict[str, Any], *, tag: str | None = None, update_last: bool = True
     ) -> None:
-        """Write ``payload`` as ``last.pt`` and/or ``<tag>.pt`` (writer only; atomic)."""
+        """Write ``payload`` as ``last.pt`` and/or ``<tag>.pt`` (writer only; atomic).
+
+        When both are written they are one file on disk with two names (a hard link): a
+        ResNet-50 checkpoint with its optimiser state is written, and stored, once.
+        """
         if self.writer:
-            if update_last:
-                write_checkpoint(payload, self.last)
-                self.last_good = self.last
             if tag:
-                write_checkpoint(payload, self.folder / f"{tag}.pt")
+                tagged = write_checkpoint(payload, self.folder / f"{tag}.pt")
+            if update_last:
+                if tag:
+                    atomic_link(tagged, self.last)
+                else:
+                    write_checkpoint(payload, self.last)
+                self.last_good = self.last
         self.saved_step = int(payload["step"])

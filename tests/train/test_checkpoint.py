@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from neuroalign.backbones import read_checkpoint
 from neuroalign.errors import DataError
 from neuroalign.train.checkpoint import (
     capture_rng_state,
@@ -112,3 +113,22 @@ def test_resume_reads_checkpoints_onto_the_cpu(tmp_path, monkeypatch):
     assert payload["rng"]["torch"].device.type == "cpu"
     assert payload["rng"]["numpy"]["state"].device.type == "cpu"
     restore_rng_state(payload["rng"])
+
+
+def test_a_tagged_checkpoint_and_last_are_one_file_on_disk(tmp_path):
+    """An epoch checkpoint that is also the latest is stored once (ResNet-50 + optimiser state
+    is hundreds of MB); the next write of ``last.pt`` leaves the epoch file as it was."""
+    import os
+
+    from neuroalign.train.checkpoint import RunCheckpoints
+
+    run = RunCheckpoints(tmp_path)
+    payload = {"arch": "x", "model": {}, "preprocessing": {}, "rng": capture_rng_state()}
+    run.write({**payload, "step": 10}, tag="epoch_0001")
+    epoch = run.folder / "epoch_0001.pt"
+    assert os.path.samefile(epoch, run.last) and run.saved_step == 10
+    run.write({**payload, "step": 15})
+    assert not os.path.samefile(epoch, run.last)
+    assert run.read_last()["step"] == 15
+    assert read_checkpoint(epoch)["step"] == 10
+    assert sorted(p.name for p in run.folder.iterdir()) == ["epoch_0001.pt", "last.pt"]
