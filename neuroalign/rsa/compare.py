@@ -26,6 +26,7 @@ resample of stimuli needs no copy of the RDMs; plain comparisons use weight 1.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -290,23 +291,43 @@ class _SortedVector:
         return _take(w, self.perm)
 
 
+#: Vectors at least this long are ranked on ``torch.get_num_threads()`` threads, one vector
+#: each (numpy releases the GIL while it sorts); shorter ones are not worth a thread pool.
+PARALLEL_RANK_PAIRS = 50_000
+
+
 def _plain_ranks(x: np.ndarray) -> np.ndarray:
     """Tie-averaged ranks minus their mean, ``(K, P)``, of every row of ``x`` ``(K, P)`` (numpy).
 
-    A row without ties (the usual case for real-valued dissimilarities) costs one sort and one
-    scatter; a row with ties goes through :class:`_SortedVector`. This is the whole cost of a
-    plain Spearman comparison, so it is kept to a few array calls per row.
+    Each row costs one sort, one gather and one scatter. A row with ties (the usual case for
+    pooled rank sums, rare for real-valued dissimilarities) gives each tie group the mean of its
+    sorted positions, ``(first + last) / 2``, spread over the group by ``np.repeat``. This is the
+    whole cost of a plain Spearman comparison, so it is kept to a few array calls per row, and
+    long rows are ranked in parallel (see :data:`PARALLEL_RANK_PAIRS`).
     """
     n_pairs = x.shape[1]
-    centred = np.arange(n_pairs) - (n_pairs - 1) / 2.0
+    centre = (n_pairs - 1) / 2.0
+    centred = np.arange(n_pairs) - centre
     ranks = np.empty(x.shape)
-    for i, row in enumerate(x):
-        perm = np.argsort(row)
-        xs = row[perm]
-        if (xs[1:] == xs[:-1]).any():
-            ranks[i] = _SortedVector(row).plain_ranks()
-        else:
+
+    def rank_row(i: int) -> None:
+        perm = np.argsort(x[i])
+        xs = x[i][perm]
+        new_group = xs[1:] != xs[:-1]
+        if new_group.all():
             ranks[i, perm] = centred
+        else:
+            bounds = np.concatenate([[0], np.flatnonzero(new_group) + 1, [n_pairs]])
+            mean_position = (bounds[:-1] + bounds[1:] - 1) / 2.0 - centre
+            ranks[i, perm] = np.repeat(mean_position, np.diff(bounds))
+
+    workers = min(len(x), torch.get_num_threads())
+    if workers > 1 and n_pairs >= PARALLEL_RANK_PAIRS:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(rank_row, range(len(x))))
+    else:
+        for i in range(len(x)):
+            rank_row(i)
     return ranks
 
 
@@ -314,11 +335,19 @@ def _plain_spearman(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Spearman correlation ``(K_u, K_v)`` of every row of ``u`` with every row of ``v``
     (numpy, finite values, all weights 1): the Pearson r of the tie-averaged ranks, NaN where
     a row is constant. The one-off comparison's path, without the weighting machinery."""
-    ranks_u, ranks_v = _plain_ranks(u), _plain_ranks(v)
+    if u.shape[1] >= PARALLEL_RANK_PAIRS:  # all rows in one thread pool: no thread waits
+        ranks = _plain_ranks(np.concatenate([u, v]))
+        return _rank_pearson(ranks[: len(u)], ranks[len(u) :])
+    return _rank_pearson(_plain_ranks(u), _plain_ranks(v))
+
+
+def _rank_pearson(ranks_u: np.ndarray, ranks_v: np.ndarray) -> np.ndarray:
+    """Pearson r ``(K_u, K_v)`` of centred rank rows ``(K_u, P)`` and ``(K_v, P)`` (from
+    :func:`_plain_ranks`), NaN where a row is constant."""
     ss_u = np.einsum("ij,ij->i", ranks_u, ranks_u)
     ss_v = np.einsum("ij,ij->i", ranks_v, ranks_v)
     den = np.sqrt(np.multiply.outer(ss_u, ss_v))
-    n_pairs = u.shape[1]
+    n_pairs = ranks_u.shape[1]
     scale = n_pairs**3 / 12.0  # the sum of squares of untied centred ranks
     constant = (ss_u[:, None] <= 1e-10 * scale) | (ss_v[None, :] <= 1e-10 * scale)
     out = (ranks_u @ ranks_v.T) / np.where(constant, 1.0, den)

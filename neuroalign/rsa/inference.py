@@ -33,6 +33,8 @@ import torch
 from neuroalign.errors import DataError
 from neuroalign.rsa.compare import (
     _check_method,
+    _plain_ranks,
+    _rank_pearson,
     _SortedVector,
     align_rdms,
     engine_arrays,
@@ -463,20 +465,22 @@ def noise_ceiling(
         if len(names) < n_rdms:
             x = np.stack([x[g].mean(0) for g in groups])
         k = x.shape[0]
-        sorted_x = [_SortedVector(r) for r in x] if method == "spearman" else None
-        pooled = _poolable(x, method, sorted_x)
-        total = pooled.sum(0)
-        upper = weighted_similarity((total / k)[None], x, None, method, sorted_v=sorted_x)[0, 0]
-        lower = [
-            weighted_similarity(
-                ((total - pooled[i]) / (k - 1))[None],
-                x[i : i + 1],
-                None,
-                method,
-                sorted_v=None if sorted_x is None else [sorted_x[i]],
-            )[0, 0, 0]
-            for i in range(k)
-        ]
+        if method == "spearman":  # 2k + 1 sorts: each RDM, each leave-one-out pool, the pool
+            ranks = _plain_ranks(x)
+            total = ranks.sum(0)  # ranks are half-integers: sums are exact, ties stay ties
+            pooled = _plain_ranks(np.concatenate([total - ranks, total[None]]))
+            lower = [_rank_pearson(pooled[i : i + 1], ranks[i : i + 1])[0, 0] for i in range(k)]
+            upper = _rank_pearson(pooled[k:], ranks)[0]
+        else:
+            pooled = _poolable(x, method, None)
+            total = pooled.sum(0)
+            upper = weighted_similarity((total / k)[None], x, None, method)[0, 0]
+            lower = [
+                weighted_similarity(
+                    ((total - pooled[i]) / (k - 1))[None], x[i : i + 1], None, method
+                )[0, 0, 0]
+                for i in range(k)
+            ]
     return NoiseCeiling(
         lower=float(np.mean(lower)),
         upper=float(np.mean(upper)),

@@ -178,3 +178,28 @@ def test_plain_spearman_equals_the_weighted_engine_with_ties_and_constants():
     for i in range(2):
         for j in range(2):
             assert plain[i, j] == pytest.approx(spearmanr(u[i], v[j])[0], abs=1e-12)
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9], ids=["threads", "one-thread"])
+def test_plain_ranks_are_scipys_tie_averaged_ranks_on_threads_or_not(monkeypatch, threshold):
+    """Long vectors are ranked one per thread: the ranks (with ties, and of constant rows)
+    must not depend on it."""
+    import torch
+    from scipy.stats import rankdata
+
+    from neuroalign.rsa import compare
+
+    monkeypatch.setattr(compare, "PARALLEL_RANK_PAIRS", threshold)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        rng = np.random.default_rng(3)
+        x = rng.normal(size=(5, 4186))
+        x[1] = np.round(x[1], 1)  # many ties
+        x[2] = 7.0  # one tie group
+        x[3, :100] = x[3, 100]
+        ranks = compare._plain_ranks(x)
+    finally:
+        torch.set_num_threads(before)
+    expected = rankdata(x, axis=1) - (x.shape[1] + 1) / 2.0
+    np.testing.assert_array_equal(ranks, expected)

@@ -162,6 +162,19 @@ def test_noise_ceiling_agrees_with_rsatoolbox(method):
     assert ours.lower <= ours.upper
 
 
+@pytest.mark.parametrize("n_subjects", [2, 3, 6])
+def test_spearman_noise_ceiling_with_tied_dissimilarities_agrees_with_rsatoolbox(n_subjects):
+    """Rounded RDMs tie within each subject, and pooled rank sums tie across subjects."""
+    rsatoolbox = pytest.importorskip("rsatoolbox")
+    from rsatoolbox.inference import boot_noise_ceiling
+
+    _, subjects = _model_and_data(np.random.default_rng(11), n=30, n_subjects=n_subjects)
+    subjects = np.round(subjects, 1)
+    ours = noise_ceiling(subjects, "spearman")
+    lower, upper = boot_noise_ceiling(rsatoolbox.rdm.RDMs(subjects), method="spearman")
+    assert (ours.lower, ours.upper) == pytest.approx((lower, upper), abs=1e-12)
+
+
 def test_noise_ceiling_needs_two_subjects():
     model, _ = _model_and_data(np.random.default_rng(10))
     with pytest.raises(DataError, match="at least 2 subjects"):
