@@ -344,8 +344,10 @@ def _plain_spearman(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def _rank_pearson(ranks_u: np.ndarray, ranks_v: np.ndarray) -> np.ndarray:
     """Pearson r ``(K_u, K_v)`` of centred rank rows ``(K_u, P)`` and ``(K_v, P)`` (from
     :func:`_plain_ranks`), NaN where a row is constant."""
-    ss_u = np.einsum("ij,ij->i", ranks_u, ranks_u)
-    ss_v = np.einsum("ij,ij->i", ranks_v, ranks_v)
+    # one BLAS dot per row (several partial sums): einsum("ij,ij->i") sums a row in one
+    # accumulator, which rounds once the sum of squares passes 2**53 (P > ~440k pairs)
+    ss_u = np.array([row @ row for row in ranks_u])
+    ss_v = np.array([row @ row for row in ranks_v])
     den = np.sqrt(np.multiply.outer(ss_u, ss_v))
     n_pairs = ranks_u.shape[1]
     scale = n_pairs**3 / 12.0  # the sum of squares of untied centred ranks

@@ -203,3 +203,34 @@ def test_plain_ranks_are_scipys_tie_averaged_ranks_on_threads_or_not(monkeypatch
         torch.set_num_threads(before)
     expected = rankdata(x, axis=1) - (x.shape[1] + 1) / 2.0
     np.testing.assert_array_equal(ranks, expected)
+
+
+def test_spearman_of_long_rdm_stacks_is_exact_to_rounding():
+    """1,000 stimuli: a row's sum of squared ranks (~1e16) passes 2**53, where a one-accumulator
+    sum drifts (~7e-12 relative); the reference is the Pearson r of scipy's ranks in extended
+    precision."""
+    from scipy.stats import rankdata
+
+    from neuroalign.rsa import noise_ceiling
+
+    rng = np.random.default_rng(4)
+    latent = rng.normal(size=(1000, 20))
+    rdms = np.stack(
+        [compute_rdm(latent + 2.0 * rng.normal(size=(1000, 20)), condensed=True) for _ in range(4)]
+    )
+
+    def pearson(a, b):
+        a, b = a.astype(np.longdouble), b.astype(np.longdouble)
+        a, b = a - a.mean(), b - b.mean()
+        return float((a @ b) / np.sqrt((a @ a) * (b @ b)))
+
+    ranks = [rankdata(r) for r in rdms]
+    expected = [pearson(ranks[0], r) for r in ranks[1:]]
+    np.testing.assert_allclose(compare_rdms(rdms[0], rdms[1:]), [expected], rtol=0, atol=2e-15)
+    subjects = np.stack(ranks[1:])
+    total = subjects.sum(0)
+    upper = np.mean([pearson(rankdata(total), r) for r in subjects])
+    lower = np.mean([pearson(rankdata(total - r), r) for r in subjects])
+    nc = noise_ceiling(rdms[1:], "spearman")
+    assert nc.upper == pytest.approx(upper, abs=2e-15)
+    assert nc.lower == pytest.approx(lower, abs=2e-15)
