@@ -161,7 +161,7 @@ def run_size(
     from rsatoolbox.model import ModelFixed
     from rsatoolbox.rdm import RDMs, calc_rdm, compare
 
-    c, repeat = args.n_features, 5 if n < 500 else 2
+    c, repeat = args.n_features, 15 if n < 500 else 2
     model_x, subject_x = workload(n, c, args.n_subjects)
     rows: list[tuple[str, float, float, str, str]] = []
     bounds: list[Bound] = []
@@ -300,7 +300,7 @@ def run(args: argparse.Namespace) -> int:
         *header(),
         f"- versions: rsatoolbox {_rsatoolbox_version()}",
         f"- workload: {args.n_subjects} subject RDMs, Spearman, {args.n_bootstrap} bootstrap "
-        "resamples of stimuli; the one-off steps: best of 5 rounds (fewer than 500 stimuli) or 2, "
+        "resamples of stimuli; the one-off steps: best of 15 rounds (fewer than 500 stimuli) or 2, "
         "a round being as many calls as fit in 0.2 s (time per call); the bootstrap: one call",
         "",
     ]

@@ -103,6 +103,15 @@ def _looks_square(arr: torch.Tensor) -> bool:
     return bool(torch.allclose(finite, finite.T, rtol=1e-6, atol=1e-9))
 
 
+def _condensed_float64(x: Any) -> bool:
+    """A float64 numpy condensed RDM ``(P,)`` or stack ``(k, P)`` (never a square ``(n, n)``)."""
+    return (
+        isinstance(x, np.ndarray)
+        and x.dtype == np.float64
+        and (x.ndim == 1 or (x.ndim == 2 and x.shape[0] != x.shape[1]))
+    )
+
+
 def rdm_stack(rdms: Any, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, bool]:
     """Condensed vectors ``(k, P)`` of one or several RDMs, and whether a single RDM was given.
 
@@ -564,14 +573,20 @@ def compare_rdms(
         b = list(b.values())
     if _is_dataarray(a) and _is_dataarray(b):
         a, b = align_rdms(a, b)
-    u, single_a = rdm_stack(a)
-    v, single_b = rdm_stack(b)
+    if device is None and _condensed_float64(a) and _condensed_float64(b):
+        # the usual call (condensed numpy RDMs): no round trip through torch
+        u, v = np.atleast_2d(a), np.atleast_2d(b)
+        single_a, single_b = a.ndim == 1, b.ndim == 1
+        n_stimuli_from_condensed(u.shape[1])  # a clear error for a length no RDM has
+    else:
+        u, single_a = rdm_stack(a)
+        v, single_b = rdm_stack(b)
+        u, v = engine_arrays(u.to(device or "cpu"), v.to(device or "cpu"))
     if u.shape[1] != v.shape[1]:
         raise DataError(
             f"RDMs over different numbers of stimuli: {n_stimuli_from_condensed(u.shape[1])} vs "
             f"{n_stimuli_from_condensed(v.shape[1])}"
         )
-    u, v = engine_arrays(u.to(device or "cpu"), v.to(device or "cpu"))
     mask, u, v = mask_nan_pairs(u, v)
     if method == "spearman" and mask is None and _is_numpy(u):
         sim = _plain_spearman(u, v)
