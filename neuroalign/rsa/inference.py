@@ -361,17 +361,12 @@ def bootstrap_difference(
 
 
 # --------------------------------------------------------------------------------------------
-def _ranks(x: np.ndarray, sorted_x: list[_SortedVector]) -> np.ndarray:
-    """Tie-averaged ranks (1-based) ``(K, P)`` of each row of ``x`` from its sort order."""
-    return np.stack([s.plain_ranks() for s in sorted_x]) + (x.shape[1] + 1) / 2.0
-
-
-def _poolable(x: np.ndarray, method: str, sorted_x: list[_SortedVector] | None) -> np.ndarray:
-    """Each RDM ``(K, P)`` transformed so that the best group RDM is the mean: ranks
-    (``spearman``, ``tau_a``), z-scores (``pearson``; population std), RMS-normalised
-    dissimilarities (``cosine``)."""
+def _poolable(x: np.ndarray, method: str) -> np.ndarray:
+    """Each RDM ``(K, P)`` transformed so that the best group RDM is the mean: tie-averaged
+    ranks, 1-based (``spearman``, ``tau_a``), z-scores (``pearson``; population std),
+    RMS-normalised dissimilarities (``cosine``)."""
     if method in ("spearman", "tau_a"):
-        return _ranks(x, sorted_x if sorted_x is not None else [_SortedVector(r) for r in x])
+        return _plain_ranks(x) + (x.shape[1] + 1) / 2.0
     if method == "pearson":
         x = x - x.mean(1, keepdims=True)
         return x / x.std(1, keepdims=True)
@@ -382,11 +377,12 @@ def pool_rdms(rdms: Any, method: str = "spearman") -> np.ndarray:
     """The RDM (condensed, ``(P,)``) that best represents a group under ``method``.
 
     Mean of ranks (``spearman``, ``tau_a``), of z-scored dissimilarities (``pearson``; population
-    std) or of RMS-normalised dissimilarities (``cosine``), as rsatoolbox's ``pool_rdm``.
+    std) or of RMS-normalised dissimilarities (``cosine``), as rsatoolbox's ``pool_rdm`` (which
+    also shifts its ``corr`` pool to a minimum of 0.01; no Pearson comparison sees the shift).
     """
     _check_method(method)
     x, _ = rdm_stack(rdms)
-    return _poolable(x.numpy(), method, None).mean(0)
+    return _poolable(x.numpy(), method).mean(0)
 
 
 #: How :func:`noise_ceiling` combines several RDMs of one subject.
@@ -472,7 +468,7 @@ def noise_ceiling(
             lower = [_rank_pearson(pooled[i : i + 1], ranks[i : i + 1])[0, 0] for i in range(k)]
             upper = _rank_pearson(pooled[k:], ranks)[0]
         else:
-            pooled = _poolable(x, method, None)
+            pooled = _poolable(x, method)
             total = pooled.sum(0)
             upper = weighted_similarity((total / k)[None], x, None, method)[0, 0]
             lower = [

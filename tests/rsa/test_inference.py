@@ -282,3 +282,20 @@ def test_noise_ceiling_groups_sessions_by_subject(method):
     assert naive.n_subjects == 8 and "taken as one subject" in naive.grouping
     with pytest.raises(DataError, match="3 labels for 8 RDMs"):
         noise_ceiling(rdms, method, subjects=labels[:3])
+
+
+@pytest.mark.parametrize("method", COMPARE_METHODS)
+def test_pool_rdms_is_rsatoolboxs_pool_rdm_with_ties(method):
+    """The group RDM (mean of ranks, z-scores or RMS-normalised RDMs) of rounded, tied RDMs."""
+    pytest.importorskip("rsatoolbox")
+    from rsatoolbox.rdm import RDMs
+    from rsatoolbox.util.pooling import pool_rdm
+
+    from neuroalign.rsa.inference import pool_rdms
+
+    x = np.round(np.random.default_rng(12).random((4, 45)), 1)
+    expected = pool_rdm(RDMs(x), method=RSATOOLBOX_NAMES[method]).get_vectors()[0]
+    ours = pool_rdms(x, method)
+    if method == "pearson":  # rsatoolbox shifts it to a minimum of 0.01, unseen by Pearson r
+        ours, expected = ours - ours.min(), expected - expected.min()
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-12)
