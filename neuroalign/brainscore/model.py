@@ -101,10 +101,13 @@ class NeuroalignActivations(PytorchWrapper):
         # them to the input size without the centre crop used on training-style images.
         prep = loaded.preprocessing.full_field()
         self.preprocessing = prep
+        # Brain-Score caches activations by this identifier (result_caching): the weights'
+        # digest in it keeps new weights under an old name from reading the old activations
+        name = identifier or loaded.identifier
         super().__init__(
             model=loaded.model,
             preprocessing=functools.partial(_load_images, prep=prep),
-            identifier=identifier or loaded.identifier,
+            identifier=f"{name}-{loaded.weights_sha256[:12]}",
             batch_size=batch_size,
         )
         self.image_size = prep.image_size

@@ -192,7 +192,10 @@ def get_activations_model() -> PytorchWrapper:
                         IDENTIFIER, digest, WEIGHTS_SHA256)
     preprocessing = functools.partial(load_preprocess_images, image_size=IMAGE_SIZE,
                                       normalize_mean=NORMALIZE_MEAN, normalize_std=NORMALIZE_STD)
-    wrapper = PytorchWrapper(identifier=IDENTIFIER, model=network, preprocessing=preprocessing)
+    # Brain-Score caches activations by this identifier: the weights' digest in it keeps a
+    # re-registered network under the same name from reading the old network's activations
+    wrapper = PytorchWrapper(identifier=f"{{IDENTIFIER}}-{{digest[:12]}}", model=network,
+                             preprocessing=preprocessing)
     wrapper.image_size = IMAGE_SIZE
     return wrapper
 

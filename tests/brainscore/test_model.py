@@ -86,10 +86,12 @@ def test_activations_wrapper_matches_pytorchwrapper(small_model, toy_stimuli):
     from neuroalign.brainscore.model import _load_images
 
     ours = NeuroalignActivations(small_model, identifier="same")
+    # the weights' digest names the activations (Brain-Score's cache key), not only the model
+    assert ours.identifier == f"same-{small_model.weights_sha256[:12]}"
     ref = PytorchWrapper(
         model=small_model.model,
         preprocessing=functools.partial(_load_images, prep=small_model.preprocessing),
-        identifier="same",
+        identifier=ours.identifier,
     )
     a = ours(toy_stimuli, layers=["layer2", "avgpool"])
     b = ref(toy_stimuli, layers=["layer2", "avgpool"])
@@ -132,3 +134,64 @@ def test_select_v4_layer_picks_the_layer_that_carries_the_image(shared_data):
     assert best == "pixels"
     scores = table.set_index("layer")["score"]
     assert scores["pixels"] > 0.2 and abs(scores["noise"]) < 0.1, scores
+
+
+_RECACHE_SCRIPT = """
+import dataclasses, sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from brainscore_core.supported_data_standards.brainio.stimuli import StimulusSet
+
+from neuroalign.brainscore import build_brain_model
+from neuroalign.extract import load_model
+from neuroalign.extract.model_spec import state_dict_sha256
+from neuroalign.preprocessing import Preprocessing
+
+paths = {p.stem: p for p in sorted(Path(sys.argv[1]).glob("*.png"))}
+stimuli = StimulusSet({"stimulus_id": list(paths)})
+stimuli.stimulus_paths = paths
+stimuli.identifier = "toy-recache"  # a named set: Brain-Score caches its activations
+
+
+def it_responses(scale):
+    loaded = load_model("resnet18")
+    loaded.preprocessing = Preprocessing(image_size=32, resize=32)
+    with torch.no_grad():
+        loaded.model.conv1.weight.mul_(scale)  # new weights, as a retrained checkpoint has
+    loaded = dataclasses.replace(loaded, weights_sha256=state_dict_sha256(loaded.model))
+    model = build_brain_model(loaded, "same-name", {"IT": "layer4"})
+    model.start_recording("IT", [(70, 170)])
+    return np.asarray(model.look_at(stimuli).values)
+
+
+first, second = it_responses(1.0), it_responses(-1.0)
+print("differ" if not np.allclose(first, second) else "stale")
+"""
+
+
+@pytest.mark.slow
+def test_new_weights_under_an_old_name_are_not_read_from_brainscores_cache(tmp_path):
+    """Brain-Score's result caching keys activations by the activations model's identifier:
+    weights registered again under the same name (``register --force``) must not get the old
+    weights' activations back."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for i in range(4):
+        image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / f"s{i}.png")
+    env = {k: v for k, v in os.environ.items() if k != "RESULTCACHING_DISABLE"}
+    env["RESULTCACHING_HOME"] = str(tmp_path / "cache")
+    proc = subprocess.run(
+        [sys.executable, "-c", _RECACHE_SCRIPT, str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "differ"
+    assert any((tmp_path / "cache").rglob("*.pkl"))  # the cache was in use
